@@ -1,0 +1,169 @@
+"""The provider Protocol: capabilities as data, provider-neutral jobs, and the shared job state machine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+MANAGED_BY_LABEL = "managed-by"
+MANAGED_BY_VALUE = "tunedeck"
+CLIENT_KEY_LABEL = "tunedeck-client-key"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    fine_tuning: bool
+    checkpoints: bool
+    hourly_endpoints: bool
+    """True when the provider has endpoints billed per node-hour until torn down."""
+    chat: bool
+    streaming: bool
+
+
+class JobState(StrEnum):
+    """Provider-neutral job states. `UNKNOWN` means we could not ask, never that the job failed."""
+
+    VALIDATING = "validating"
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+    @property
+    def finished(self) -> bool:
+        return self in {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A job's state as we understand it, with the provider's own raw state kept beside it."""
+
+    state: JobState
+    raw_state: str
+    detail: str = ""
+
+
+@dataclass
+class TuningSpec:
+    """What the user asked for, independent of provider. `client_key` makes submission idempotent."""
+
+    base_model: str
+    training_file: str
+    """A provider file id (OpenAI/local) or a gs:// URI (Vertex), as returned by `upload_dataset`."""
+    validation_file: str | None = None
+    suffix: str | None = None
+    n_epochs: int | str = "auto"
+    batch_size: int | str = "auto"
+    learning_rate_multiplier: float | str = "auto"
+    seed: int | None = None
+    adapter_size: int | None = None
+    client_key: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ProviderJob:
+    id: str
+    provider: str
+    base_model: str
+    status: JobStatus
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+    fine_tuned_model: str | None = None
+    trained_tokens: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """One event of a job: a message, or metrics when `metrics` is set (step, train_loss, valid_loss, …)."""
+
+    id: str
+    created_at: datetime
+    level: str
+    message: str
+    metrics: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    id: str
+    model: str
+    step: int
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Something that serves a model and may bill by the hour while it exists."""
+
+    id: str
+    provider: str
+    display_name: str
+    model: str
+    hourly_rate_usd: float | None
+    """None when billing is per token (nothing to tear down), or unknown."""
+    machine_type: str = ""
+    replicas: int = 0
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def owned_by_tunedeck(self) -> bool:
+        return self.labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatChunk:
+    """A streamed piece of a reply; the last one carries usage and the finish reason."""
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """What every adapter offers. Unsupported operations raise `providers.errors.NotSupportedError`."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    def upload_dataset(self, path: Path) -> str: ...
+
+    def create_job(self, spec: TuningSpec) -> ProviderJob: ...
+
+    def get_job(self, job_id: str) -> ProviderJob: ...
+
+    def list_jobs(self, limit: int = 50) -> list[ProviderJob]: ...
+
+    def cancel_job(self, job_id: str) -> ProviderJob: ...
+
+    def list_events(self, job_id: str, after: str | None = None) -> list[JobEvent]: ...
+
+    def list_checkpoints(self, job_id: str) -> list[Checkpoint]: ...
+
+    def chat(
+        self, model: str, messages: list[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[ChatChunk]: ...
+
+    def list_endpoints(self) -> list[Endpoint]: ...
+
+    def teardown_endpoint(self, endpoint_id: str) -> None: ...

@@ -1,0 +1,1 @@
+"""The Textual terminal UI (a later issue); it calls the same core as the CLI."""

@@ -1,0 +1,3 @@
+from tunedeck.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""The `tunedeck` command line: one subcommand group per area, all calling the shared core."""

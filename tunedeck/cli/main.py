@@ -1,0 +1,60 @@
+"""Entry point of the `tunedeck` command: wires the subcommand groups and turns our errors into exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from tunedeck import __version__
+from tunedeck.cli import data
+from tunedeck.cli.output import stderr
+from tunedeck.errors import TunedeckError
+from tunedeck.exitcodes import ExitCode
+
+app = typer.Typer(
+    help="Prepare data, provision, fine-tune, test and tear down LLMs on OpenAI, Vertex AI and a local backend.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data.app, name="data")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tunedeck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Bare `tunedeck` opens the terminal UI (not built yet: it prints this help instead)."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        stderr.print("[dim]The terminal UI is not part of this release yet; every action is a subcommand.[/]")
+
+
+def report_error(error: TunedeckError) -> None:
+    stderr.print(f"[bold red]error:[/] {error.title}", highlight=False)
+    if error.hint:
+        stderr.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry: never let one of our errors escape as a traceback."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except TunedeckError as error:
+        report_error(error)
+        sys.exit(int(error.exit_code))
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(int(ExitCode.CANCELLED))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,1 @@
+"""The dataset toolkit: read, validate, count, convert and split fine-tuning data."""

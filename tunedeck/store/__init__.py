@@ -1,0 +1,1 @@
+"""The job store: one SQLite database recording everything tunedeck creates, with migrations."""
