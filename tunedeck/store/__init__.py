@@ -1,1 +1,29 @@
 """The job store: one SQLite database recording everything tunedeck creates, with migrations."""
+
+from tunedeck.store.records import (
+    DatasetRecord,
+    EndpointRecord,
+    EventRecord,
+    JobRecord,
+    ModelRecord,
+    StackOutputs,
+    StateChange,
+    Submission,
+    TeardownOutcome,
+    TeardownRecord,
+)
+from tunedeck.store.store import Store
+
+__all__ = [
+    "DatasetRecord",
+    "EndpointRecord",
+    "EventRecord",
+    "JobRecord",
+    "ModelRecord",
+    "StackOutputs",
+    "StateChange",
+    "Store",
+    "Submission",
+    "TeardownOutcome",
+    "TeardownRecord",
+]
