@@ -1,0 +1,81 @@
+"""Problems found in a dataset: one stable code per kind, a line number, and a sentence for people."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Severity = Literal["error", "warning"]
+
+
+class Code(StrEnum):
+    """Stable codes: scripts and the TUI match on these, so never rename one."""
+
+    # Errors: the provider would reject the file (or silently learn nothing from the example).
+    INVALID_JSON = "invalid-json"
+    INVALID_UTF8 = "invalid-utf8"
+    NOT_AN_OBJECT = "not-an-object"
+    MISSING_MESSAGES = "missing-messages"
+    MESSAGES_NOT_LIST = "messages-not-list"
+    MESSAGE_NOT_OBJECT = "message-not-object"
+    EMPTY_CONVERSATION = "empty-conversation"
+    MISSING_ROLE = "missing-role"
+    UNKNOWN_ROLE = "unknown-role"
+    CONTENT_WRONG_TYPE = "content-wrong-type"
+    CONTENT_EMPTY = "content-empty"
+    FIELD_WRONG_TYPE = "field-wrong-type"
+    BAD_WEIGHT = "bad-weight"
+    BAD_TOOL_CALLS = "bad-tool-calls"
+    BAD_TOOLS = "bad-tools"
+    NO_LEARNABLE_TURN = "no-learnable-turn"
+    BAD_FINAL_TURN = "bad-final-turn"
+    CSV_BAD_HEADER = "csv-bad-header"
+    CSV_COLUMN_COUNT = "csv-column-count"
+    TOO_FEW_EXAMPLES = "too-few-examples"
+    FORMAT_NOT_ACCEPTED = "format-not-accepted"
+    UNKNOWN_FORMAT = "unknown-format"
+    # Warnings: the file is accepted, but the result may disappoint.
+    BLANK_LINE = "blank-line"
+    DUPLICATE_EXAMPLE = "duplicate-example"
+    MISSING_SYSTEM = "missing-system"
+    MISSING_USER = "missing-user"
+    OVER_TOKEN_LIMIT = "over-token-limit"
+    FEW_EXAMPLES = "few-examples"
+    INCONSISTENT_SYSTEM_PROMPT = "inconsistent-system-prompt"
+    DEGENERATE_REPETITION = "degenerate-repetition"
+    VALIDATION_OVERLAP = "validation-overlap"
+    SYSTEM_MID_CONVERSATION = "system-mid-conversation"
+
+
+WARNING_CODES = frozenset(
+    {
+        Code.BLANK_LINE,
+        Code.DUPLICATE_EXAMPLE,
+        Code.MISSING_SYSTEM,
+        Code.MISSING_USER,
+        Code.OVER_TOKEN_LIMIT,
+        Code.FEW_EXAMPLES,
+        Code.INCONSISTENT_SYSTEM_PROMPT,
+        Code.DEGENERATE_REPETITION,
+        Code.VALIDATION_OVERLAP,
+        Code.SYSTEM_MID_CONVERSATION,
+    }
+)
+
+
+class Issue(BaseModel):
+    """One problem at one place. `line` is 1-based; for a CSV record, the line where it starts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int
+    code: str
+    message: str
+    severity: Severity = "error"
+
+
+def issue(line: int, code: Code, message: str) -> Issue:
+    """Build an issue whose severity follows from its code, so the two never disagree."""
+    return Issue(line=line, code=code.value, message=message, severity="warning" if code in WARNING_CODES else "error")
