@@ -68,6 +68,15 @@ class TuningSpec:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+def resource_labels(spec: TuningSpec) -> dict[str, str]:
+    """The labels every resource tunedeck creates carries: ownership, the idempotency key, then the user's own."""
+    labels = dict(spec.labels)
+    labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE
+    if spec.client_key:
+        labels[CLIENT_KEY_LABEL] = spec.client_key
+    return labels
+
+
 @dataclass
 class ProviderJob:
     id: str
@@ -117,10 +126,24 @@ class Endpoint:
     created_at: datetime | None = None
     last_used_at: datetime | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+    """A human sentence on how this endpoint bills and what tearing it down does."""
 
     @property
     def owned_by_tunedeck(self) -> bool:
         return self.labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model the provider serves; `shutdown_date` (ISO date) is when it stops answering, when known."""
+
+    id: str
+    provider: str
+    owned_by: str = ""
+    created_at: datetime | None = None
+    shutdown_date: str | None = None
+    fine_tuned: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,6 +179,10 @@ class Provider(Protocol):
 
     def cancel_job(self, job_id: str) -> ProviderJob: ...
 
+    def find_jobs_by_client_key(self, client_key: str) -> list[ProviderJob]:
+        """Jobs carrying this `client_key` label: how the store reconciles after a crash mid-submit."""
+        ...
+
     def list_events(self, job_id: str, after: str | None = None) -> list[JobEvent]: ...
 
     def list_checkpoints(self, job_id: str) -> list[Checkpoint]: ...
@@ -163,6 +190,10 @@ class Provider(Protocol):
     def chat(
         self, model: str, messages: list[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.0
     ) -> Iterator[ChatChunk]: ...
+
+    def list_models(self) -> list[ModelInfo]: ...
+
+    def delete_model(self, model: str) -> None: ...
 
     def list_endpoints(self) -> list[Endpoint]: ...
 

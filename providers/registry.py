@@ -1,0 +1,152 @@
+"""Build a provider adapter by name from settings and secrets: the one place adapters get their config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from providers import errors
+
+if TYPE_CHECKING:
+    from providers.anthropic_adapter import AnthropicConfig
+    from providers.base import Provider
+    from providers.local import LocalConfig
+    from providers.openai_adapter import OpenAIConfig
+    from providers.vertex.config import VertexConfig
+    from tunedeck.settings import Settings
+
+
+def _secret(value: Any) -> SecretStr | None:
+    if value is None or isinstance(value, SecretStr):
+        return value
+    return SecretStr(str(value))
+
+
+def openai_config(settings: Settings, **overrides: Any) -> OpenAIConfig:
+    """`[openai]` in config.toml, OPENAI_API_KEY — but a custom `base_url` gets only its own key.
+
+    A custom base URL (a proxy, a self-hosted server) must never receive the real OpenAI key, so its key
+    comes from `api_key=` or from the keyring/environment entry named by `[openai] api_key_name`.
+    """
+    from providers.openai_adapter import OPENAI_BASE_URL, OpenAIConfig
+    from tunedeck.settings import get_secret
+
+    section = {**settings.section("openai"), **overrides}
+    base_url = str(section.get("base_url") or OPENAI_BASE_URL)
+    official = OpenAIConfig(base_url=base_url).is_official
+    api_key = _secret(section.get("api_key"))
+    if api_key is None:
+        if official:
+            api_key = get_secret("openai")
+        elif section.get("api_key_name") and section["api_key_name"] != "openai":
+            api_key = get_secret(str(section["api_key_name"]))
+    return OpenAIConfig(
+        api_key=api_key,
+        base_url=base_url,
+        organization=section.get("organization"),
+        timeout_s=float(section.get("timeout_s", 60.0)),
+        max_retries=int(section.get("max_retries", 2)),
+    )
+
+
+def anthropic_config(settings: Settings, **overrides: Any) -> AnthropicConfig:
+    from providers.anthropic_adapter import ANTHROPIC_BASE_URL, AnthropicConfig
+    from tunedeck.settings import get_secret
+
+    section = {**settings.section("anthropic"), **overrides}
+    base_url = str(section.get("base_url") or ANTHROPIC_BASE_URL)
+    api_key = _secret(section.get("api_key"))
+    if api_key is None and base_url == ANTHROPIC_BASE_URL:
+        api_key = get_secret("anthropic")  # same rule as OpenAI: the real key only goes to the real host
+    return AnthropicConfig(
+        api_key=api_key,
+        base_url=base_url,
+        timeout_s=float(section.get("timeout_s", 60.0)),
+        max_retries=int(section.get("max_retries", 2)),
+    )
+
+
+def vertex_config(settings: Settings, **overrides: Any) -> VertexConfig:
+    """`[vertex]` in config.toml first, then the Pulumi stack's outputs for whatever is missing."""
+    from providers.vertex.config import from_mapping
+
+    section = {**settings.section("vertex"), **overrides}
+    missing = [k for k in ("project", "region", "bucket") if not section.get(k)]
+    stack = section.get("stack") or settings.section("infra").get("stack")
+    if missing and stack:
+        try:
+            from infra.outputs import read_stack_outputs  # deferred: pulumi is heavy and optional
+        except ImportError as exc:
+            raise errors.NotSupportedError(
+                f"Vertex settings are missing ({', '.join(missing)}) and the infra extra is not installed.",
+                "Set them under [vertex] in config.toml, or `pip install 'tunedeck[infra]'` to read the stack.",
+                provider="vertex",
+            ) from exc
+        outputs = read_stack_outputs(str(stack), settings)
+        section = {**dict(outputs or {}), **{k: v for k, v in section.items() if v}}
+    config: VertexConfig = from_mapping(section)
+    return config
+
+
+def local_config(settings: Settings, **overrides: Any) -> LocalConfig:
+    from providers.local import LocalConfig
+    from tunedeck.settings import get_secret
+
+    section = {**settings.section("local"), **overrides}
+    return LocalConfig(
+        data_dir=section.get("data_dir") or settings.data_dir / "local-backend",
+        cache_dir=section.get("cache_dir") or settings.cache_dir,
+        base_url=section.get("base_url"),
+        api_key=_secret(section.get("api_key")) or get_secret("local"),
+        autostart=bool(section.get("autostart", True)),
+        start_timeout_s=float(section.get("start_timeout_s", 60.0)),
+    )
+
+
+def _build_openai(settings: Settings, overrides: dict[str, Any]) -> Provider:
+    from providers.openai_adapter import OpenAIProvider
+
+    return OpenAIProvider(openai_config(settings, **overrides))
+
+
+def _build_anthropic(settings: Settings, overrides: dict[str, Any]) -> Provider:
+    from providers.anthropic_adapter import AnthropicProvider
+
+    return AnthropicProvider(anthropic_config(settings, **overrides))
+
+
+def _build_vertex(settings: Settings, overrides: dict[str, Any]) -> Provider:
+    from providers.vertex.adapter import VertexProvider
+
+    return VertexProvider(vertex_config(settings, **overrides))
+
+
+def _build_local(settings: Settings, overrides: dict[str, Any]) -> Provider:
+    from providers.local import LocalProvider
+
+    return LocalProvider(local_config(settings, **overrides))
+
+
+_BUILDERS: dict[str, Callable[[Settings, dict[str, Any]], Provider]] = {
+    "openai": _build_openai,
+    "vertex": _build_vertex,
+    "anthropic": _build_anthropic,
+    "local": _build_local,
+}
+
+
+def available_providers() -> list[str]:
+    return list(_BUILDERS)
+
+
+def get_provider(name: str, settings: Settings, **overrides: Any) -> Provider:
+    """An adapter for `name`; `overrides` replace config.toml keys (base_url=, api_key=, project=, …)."""
+    try:
+        builder = _BUILDERS[name]
+    except KeyError:
+        raise errors.NotSupportedError(
+            f"Unknown provider {name!r}.", f"Choose one of: {', '.join(_BUILDERS)}.", provider=name
+        ) from None
+    return builder(settings, dict(overrides))
