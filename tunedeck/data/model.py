@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import orjson
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -28,7 +31,12 @@ class Message:
     content_is_null: bool = False
 
     def to_openai(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"role": self.role, "content": None if self.content_is_null else self.content}
+        content: Any = None if self.content_is_null else self.content
+        # Only OpenAI-style parts (with a `type`) can go back into OpenAI content; others are Vertex's.
+        openai_parts = [part for part in self.other_parts if "type" in part]
+        if openai_parts:
+            content = ([{"type": "text", "text": self.content}] if self.content else []) + openai_parts
+        out: dict[str, Any] = {"role": self.role, "content": content}
         if self.name is not None:
             out["name"] = self.name
         if self.weight is not None:
@@ -62,3 +70,10 @@ class Example:
     def learnable_turns(self) -> int:
         """Assistant turns the model is trained on (OpenAI skips those with weight 0)."""
         return sum(1 for m in self.messages if m.role == "assistant" and m.weight != 0)
+
+    def digest(self) -> int:
+        """A 64-bit fingerprint of the content, equal for equal examples whatever their source format."""
+        payload = orjson.dumps(
+            [self.system, [m.to_openai() for m in self.messages], [m.other_parts for m in self.messages], self.tools]
+        )
+        return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "big")

@@ -1,0 +1,107 @@
+"""What each target provider accepts: formats, minimum examples, per-example token limits, how tokens are counted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from tunedeck.data.formats import DatasetFormat
+from tunedeck.errors import UsageError
+
+Provider = Literal["openai", "vertex", "local"]
+PROVIDERS: tuple[Provider, ...] = ("openai", "vertex", "local")
+RECOMMENDED_MIN_EXAMPLES = 100
+"""The usual advice: 100–200 good examples is the floor for real gains."""
+
+
+@dataclass(frozen=True)
+class ProviderRules:
+    provider: Provider
+    native_format: DatasetFormat
+    accepted_formats: frozenset[DatasetFormat]
+    min_examples: int
+    default_model: str
+    must_end_on_learned_turn: bool
+    token_method: Literal["tiktoken", "chars/4"]
+    token_note: str
+    # Model-name prefix → per-example token limit (longest prefix wins); None means no known limit.
+    token_limits: dict[str, int]
+    default_token_limit: int | None
+
+
+RULES: dict[Provider, ProviderRules] = {
+    "openai": ProviderRules(
+        provider="openai",
+        native_format=DatasetFormat.OPENAI_CHAT,
+        accepted_formats=frozenset({DatasetFormat.OPENAI_CHAT}),
+        min_examples=10,
+        default_model="gpt-4o-mini-2024-07-18",
+        must_end_on_learned_turn=False,
+        token_method="tiktoken",
+        token_note="OpenAI's chat counting method (3 tokens per message, 1 per name, 3 for the reply primer)",
+        # OpenAI's fine-tuning guide, "token limits" (as of 2025-06): longer examples are truncated.
+        token_limits={
+            "gpt-4o-mini": 65_536,
+            "gpt-4o": 65_536,
+            "gpt-4.1": 65_536,
+            "gpt-3.5-turbo": 16_385,
+            "gpt-3.5-turbo-1106": 16_385,
+            "gpt-3.5-turbo-0613": 4_096,
+        },
+        default_token_limit=16_385,
+    ),
+    "vertex": ProviderRules(
+        provider="vertex",
+        native_format=DatasetFormat.VERTEX,
+        accepted_formats=frozenset({DatasetFormat.VERTEX}),
+        # Vertex documents no hard minimum we could confirm; the 100-example advice still warns.
+        min_examples=1,
+        default_model="gemini-2.5-flash",
+        must_end_on_learned_turn=True,
+        token_method="chars/4",
+        token_note="estimate: characters ÷ 4 (no offline Gemini tokenizer exists); real Gemini counts differ",
+        # Vertex supervised tuning docs (as of 2025-06): max input+output tokens per example.
+        token_limits={"gemini-2.5": 131_072, "gemini-2.0": 131_072},
+        default_token_limit=131_072,
+    ),
+    "local": ProviderRules(
+        provider="local",
+        native_format=DatasetFormat.OPENAI_CHAT,
+        accepted_formats=frozenset(DatasetFormat),
+        min_examples=1,
+        default_model="smollm2",
+        must_end_on_learned_turn=False,
+        token_method="tiktoken",
+        token_note="approximation: cl100k_base counts stand in for SmolLM2's own tokenizer",
+        # SmolLM2 is trained with a 2048-token context; the local trainer truncates past it.
+        token_limits={},
+        default_token_limit=2_048,
+    ),
+}
+
+
+def rules_for(provider: str) -> ProviderRules:
+    if provider not in RULES:
+        raise UsageError(f"Unknown provider {provider!r}.", f"Choose one of: {', '.join(PROVIDERS)}.")
+    return RULES[provider]
+
+
+def token_limit(rules: ProviderRules, model: str) -> int | None:
+    base = model.removeprefix("ft:").split(":", 1)[0]
+    matches = [prefix for prefix in rules.token_limits if base.startswith(prefix)]
+    return rules.token_limits[max(matches, key=len)] if matches else rules.default_token_limit
+
+
+def auto_epochs(n_examples: int, provider: str) -> int | None:
+    """Epochs OpenAI's "auto" picks: 3, raised so examples × epochs ≥ 100, lowered so it is ≤ 25,000, in 1–25.
+
+    The local backend uses the same rule. Vertex picks its own default, which is not published as a formula.
+    """
+    if provider == "vertex" or n_examples <= 0:
+        return None
+    epochs = 3
+    if n_examples * epochs < 100:
+        epochs = min(25, -(-100 // n_examples))
+    elif n_examples * epochs > 25_000:
+        epochs = max(1, 25_000 // n_examples)
+    return epochs

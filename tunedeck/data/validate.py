@@ -1,0 +1,254 @@
+"""`validate_file`: one streaming pass that checks every record against a provider's rules and gathers stats.
+
+Duplicates, overlap with a validation file and system-prompt consistency are tracked with 64-bit
+fingerprints, never stored examples, so memory grows by a few dozen bytes per example at most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from tunedeck.costs import estimate_training_cost
+from tunedeck.data.checks import check_example
+from tunedeck.data.formats import DatasetFormat
+from tunedeck.data.issues import Code, Issue, issue
+from tunedeck.data.reader import iter_examples, resolve_format
+from tunedeck.data.rules import RECOMMENDED_MIN_EXAMPLES, auto_epochs, rules_for, token_limit
+from tunedeck.data.stats import DatasetStats, Distribution, StatsCollector
+from tunedeck.data.tokencount import Counted, TokenCounter
+from tunedeck.data.tokens import encoding_name_for_model
+from tunedeck.errors import TunedeckError
+from tunedeck.progress import Progress, ProgressSink, ignore_progress
+from tunedeck.settings import Settings
+
+_PROGRESS_EVERY = 2048
+_MAX_SYSTEM_PROMPTS_TRACKED = 10_000
+
+
+class ValidationReport(BaseModel):
+    """The whole verdict on one file: `ok` is False exactly when `errors` is not empty."""
+
+    ok: bool
+    path: str
+    format: str
+    provider: str
+    model: str
+    errors: list[Issue]
+    warnings: list[Issue]
+    counts: dict[str, int]
+    """Issues per code, errors and warnings alike."""
+    stats: DatasetStats
+
+
+def _token_setup(provider: str, model: str, encoding: str | None) -> tuple[str | None, str, bool]:
+    """(tiktoken encoding or None for chars/4, description, is an estimate)."""
+    rules = rules_for(provider)
+    if provider == "vertex":
+        if encoding:
+            return encoding, f"estimate: {encoding} counts stand in for Gemini tokens", True
+        return None, rules.token_note, True
+    if provider == "local":
+        name = encoding or "cl100k_base"
+        return name, f"approximation: {name} counts stand in for SmolLM2's own tokenizer", True
+    name = encoding or encoding_name_for_model(model)
+    return name, f"{name}, {rules.token_note}", False
+
+
+def _fingerprints(path: Path, fmt: DatasetFormat | str | None) -> dict[int, int]:
+    seen: dict[int, int] = {}
+    for record in iter_examples(path, fmt):
+        if record.example is not None and not record.has_error:
+            seen.setdefault(record.example.digest(), record.line)
+    return seen
+
+
+def validate_file(
+    path: str | Path,
+    provider: str = "openai",
+    model: str | None = None,
+    validation_path: str | Path | None = None,
+    fmt: DatasetFormat | str | None = None,
+    *,
+    encoding: str | None = None,
+    epochs: int | None = None,
+    settings: Settings | None = None,
+    progress: ProgressSink = ignore_progress,
+) -> ValidationReport:
+    """Check every record; never stops at the first problem. Raises UnreadableInputError if unreadable."""
+    path = Path(path)
+    rules = rules_for(provider)
+    model = model or rules.default_model
+    resolved = resolve_format(path, fmt, rules.native_format)
+    enc_name, token_method, tokens_estimated = _token_setup(provider, model, encoding)
+    counter = TokenCounter(enc_name)
+    limit = token_limit(rules, model)
+    held_out = _fingerprints(Path(validation_path), None) if validation_path is not None else {}
+    total_bytes = path.stat().st_size
+
+    problems: list[Issue] = []
+    if resolved not in rules.accepted_formats:
+        message = (
+            f"The file is {resolved.value}, but {provider} fine-tuning takes {rules.native_format.value}; "
+            f"convert it with `tunedeck data convert {path.name} OUT --to {rules.native_format.value}`."
+        )
+        problems.append(issue(1, Code.FORMAT_NOT_ACCEPTED, message))
+    stats = DatasetStats(format=resolved.value, provider=provider, model=model, token_limit=limit)
+    collector = StatsCollector()
+    seen: dict[int, int] = {}
+    systems: dict[int, list[int]] = {}  # fingerprint → [count, first line]
+    done_bytes = 0
+
+    def take(counted_items: Iterable[Counted]) -> None:
+        for counted in counted_items:
+            if collector.add_tokens(counted.tokens, counted.assistant_tokens, limit):
+                problems.append(
+                    issue(
+                        counted.tag,
+                        Code.OVER_TOKEN_LIMIT,
+                        f"The example has {counted.tokens:,} tokens, over {model}'s limit of {limit:,}; "
+                        "it will be truncated. Shorten or split it.",
+                    )
+                )
+
+    for record in iter_examples(path, resolved):
+        stats.n_lines = record.line
+        done_bytes += record.n_bytes
+        problems.extend(record.problems)
+        if record.blank:
+            stats.n_blank_lines += 1
+            continue
+        if record.header:
+            continue
+        stats.n_examples += 1
+        if stats.n_examples % _PROGRESS_EVERY == 0:
+            progress(Progress("Checking", done_bytes, total_bytes, "B"))
+        example = record.example
+        if example is None or record.has_error:
+            continue
+        checked = check_example(example, record.line, rules)
+        problems.extend(checked)
+        if any(p.severity == "error" for p in checked):
+            continue
+        stats.n_valid_examples += 1
+        stats.missing_system += example.system is None
+        stats.missing_user += not example.has_role("user")
+        collector.add_messages(len(example.messages) + (example.system is not None))
+        digest = example.digest()
+        first = seen.setdefault(digest, record.line)
+        if first != record.line:
+            stats.duplicates += 1
+            problems.append(
+                issue(record.line, Code.DUPLICATE_EXAMPLE, f"Exact duplicate of line {first}; remove one of them.")
+            )
+        if digest in held_out:
+            problems.append(
+                issue(
+                    record.line,
+                    Code.VALIDATION_OVERLAP,
+                    f"Also in the validation file (line {held_out[digest]}); remove it from one side.",
+                )
+            )
+        if example.system is not None:
+            key = hash(example.system)
+            if key in systems:
+                systems[key][0] += 1
+            elif len(systems) < _MAX_SYSTEM_PROMPTS_TRACKED:
+                systems[key] = [1, record.line]
+        take(counter.add(record.line, example))
+    take(counter.flush())
+    progress(Progress("Checking", total_bytes, total_bytes, "B"))
+    stats.n_bytes = total_bytes
+
+    problems.extend(_file_level(stats, systems, rules.min_examples, provider))
+    _finish_stats(stats, collector, counter, token_method, tokens_estimated, epochs, settings)
+    problems.sort(key=lambda p: p.line)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    counts: dict[str, int] = {}
+    for p in problems:
+        counts[p.code] = counts.get(p.code, 0) + 1
+    return ValidationReport(
+        ok=not errors,
+        path=str(path),
+        format=resolved.value,
+        provider=provider,
+        model=model,
+        errors=errors,
+        warnings=warnings,
+        counts=counts,
+        stats=stats,
+    )
+
+
+def _file_level(stats: DatasetStats, systems: dict[int, list[int]], minimum: int, provider: str) -> list[Issue]:
+    found: list[Issue] = []
+    n = stats.n_valid_examples
+    if n < minimum:
+        found.append(
+            issue(
+                1,
+                Code.TOO_FEW_EXAMPLES,
+                f"{n} usable example(s); {provider} needs at least {minimum}. Add examples or fix the broken ones.",
+            )
+        )
+    elif n < RECOMMENDED_MIN_EXAMPLES:
+        found.append(
+            issue(
+                1,
+                Code.FEW_EXAMPLES,
+                f"Only {n} examples; 100–200 good examples is the usual floor for clear gains.",
+            )
+        )
+    stats.distinct_system_prompts = len(systems)
+    if len(systems) > 1:
+        ranked = sorted(systems.values(), key=lambda v: (-v[0], v[1]))
+        top_count, top_line = ranked[0]
+        first_other = min(v[1] for v in ranked[1:])
+        found.append(
+            issue(
+                first_other,
+                Code.INCONSISTENT_SYSTEM_PROMPT,
+                f"{len(systems)} different system prompts; the most common (first at line {top_line}) is in "
+                f"{top_count} of {n} examples. Use the one you will deploy with, unless the variation is intended.",
+            )
+        )
+    return found
+
+
+def _finish_stats(
+    stats: DatasetStats,
+    collector: StatsCollector,
+    counter: TokenCounter,
+    token_method: str,
+    tokens_estimated: bool,
+    epochs: int | None,
+    settings: Settings | None,
+) -> None:
+    stats.messages_per_example = Distribution.of(collector.messages)
+    stats.tokens_per_example = Distribution.of(collector.tokens)
+    stats.assistant_tokens_per_example = Distribution.of(collector.assistant_tokens)
+    stats.over_token_limit = collector.over_limit
+    stats.total_tokens = sum(collector.tokens)
+    stats.billable_tokens = collector.billable
+    stats.tokens_are_estimate = tokens_estimated
+    stats.token_method = token_method
+    stats.encoding = counter.encoding_name
+    stats.auto_epochs = auto_epochs(stats.n_valid_examples, stats.provider)
+    stats.epochs = epochs or stats.auto_epochs
+    if stats.epochs is None:
+        stats.epochs = 3
+        stats.cost_note = "Vertex picks its own default epoch count; this estimate assumes 3 (set --epochs)."
+    try:
+        stats.cost = estimate_training_cost(
+            stats.provider,
+            stats.model,
+            stats.billable_tokens,
+            stats.epochs,
+            settings,
+            tokens_are_estimate=tokens_estimated,
+        )
+    except TunedeckError as error:
+        stats.cost_note = f"No cost estimate: {error}"
