@@ -25,6 +25,8 @@ class Reply:
     status: int = 200
     body: Any = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    events: list[tuple[str, str]] | None = None
+    """When set, answer as server-sent events: (event name, JSON data) pairs."""
 
 
 @dataclass
@@ -48,9 +50,13 @@ def stub_server(default: Reply | None = None) -> Iterator[StubServer]:
                 Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
             reply = state.replies.get(f"{self.command} {self.path.split('?')[0]}", state.default)
-            payload = json.dumps(reply.body).encode()
+            if reply.events is not None:
+                payload = "".join(f"event: {name}\ndata: {data}\n\n" for name, data in reply.events).encode()
+                content_type = "text/event-stream"
+            else:
+                payload, content_type = json.dumps(reply.body).encode(), "application/json"
             self.send_response(reply.status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(payload)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
