@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tunedeck.store.datasets import DatasetStore
 from tunedeck.store.db import DB_NAME, Database
+from tunedeck.store.endpoints import EndpointStore
+from tunedeck.store.jobs import JobStore
 from tunedeck.store.stacks import StackStore
 
 if TYPE_CHECKING:
     from tunedeck.settings import Settings
 
 
-class Store(StackStore):
+class Store(StackStore, DatasetStore, JobStore, EndpointStore):
     """Thread-safe; open once per process with `Store.open(settings)` and pass it down."""
 
     def __init__(self, db: Database) -> None:

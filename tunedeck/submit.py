@@ -1,0 +1,213 @@
+"""Idempotent, crash-safe job submission and reconciliation of unfinished submissions with the provider.
+
+The intent (with a fresh client key) is committed before the paid remote call; the key also goes into the
+job's labels/metadata, so after a crash between "sent" and "recorded" the provider can be asked which job
+carries it, and no retry ever creates a second job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from providers.base import CLIENT_KEY_LABEL, Provider, ProviderJob, TuningSpec, resource_labels
+from providers.errors import ProviderError, RateLimitedError, UnavailableError
+from tunedeck.store import JobRecord, Store, Submission
+from tunedeck.store.datasets import file_sha256
+from tunedeck.store.jobs import spec_from_dict
+from tunedeck.store.records import utcnow
+
+DEFAULT_STALE_INTENT = timedelta(minutes=10)
+"""An intent this old with no remote job found is safely 'not submitted' (create calls finish in seconds)."""
+
+SubmitHook = Callable[[str], None]
+"""Called with "intent-recorded" and "remote-created": tests inject crashes there; the UI may log."""
+
+
+def _no_hook(point: str) -> None:
+    pass
+
+
+def new_client_key() -> str:
+    return f"tdk-{uuid.uuid4().hex}"
+
+
+def stale_intent_after(config: dict[str, object]) -> timedelta:
+    """`[jobs] intent_stale_minutes` in config.toml, else the default."""
+    section = config.get("jobs")
+    minutes = section.get("intent_stale_minutes") if isinstance(section, dict) else None
+    return timedelta(minutes=float(minutes)) if isinstance(minutes, int | float) else DEFAULT_STALE_INTENT
+
+
+def ensure_uploaded(store: Store, provider: Provider, path: Path) -> str:
+    """The provider's file id for `path`, uploading only when this content was never sent to this provider."""
+    sha = file_sha256(path)
+    known = store.find_dataset(provider.name, sha)
+    if known is not None:
+        return known.provider_file_id
+    file_id = provider.upload_dataset(path)
+    store.record_dataset(provider.name, path, sha, path.stat().st_size, file_id)
+    return file_id
+
+
+def labelled(spec: TuningSpec) -> TuningSpec:
+    """The spec with a client key and tunedeck's ownership labels (never overriding the key)."""
+    keyed = dataclasses.replace(spec, client_key=spec.client_key or new_client_key())
+    return dataclasses.replace(keyed, labels=resource_labels(keyed))
+
+
+def submit_job(
+    store: Store,
+    provider: Provider,
+    spec: TuningSpec,
+    *,
+    estimated_tokens: int | None = None,
+    estimated_cost_usd: float | None = None,
+    hook: SubmitHook = _no_hook,
+) -> JobRecord:
+    """Create a fine-tuning job at most once for `spec.client_key` (a new key when empty).
+
+    `spec.training_file` / `validation_file` must already be provider file ids (see `ensure_uploaded`).
+    Calling again with the same key returns the recorded job, or retries one marked "not submitted".
+    """
+    spec = labelled(spec)
+    existing = store.get_job_by_client_key(spec.client_key)
+    if existing is not None:
+        if existing.submission is Submission.SUBMITTED:
+            return existing
+        if existing.submission is Submission.INTENT:
+            existing = reconcile_job(store, provider, existing, stale_after=timedelta(0))
+            if existing.submission is Submission.SUBMITTED:
+                return existing
+            if existing.submission is Submission.INTENT:
+                raise UnavailableError(
+                    f"Cannot tell whether job {existing.id} reached {provider.name}: the lookup by client key failed.",
+                    "Nothing was sent again. Retry when the provider answers; the same key is reused.",
+                    provider=provider.name,
+                )
+        # Only a "not submitted" job reaches here: no remote job carries the key, so creating one is safe.
+        job = store.reopen_intent(existing.id)
+    else:
+        job = store.create_job_intent(
+            provider.name, spec, estimated_tokens=estimated_tokens, estimated_cost_usd=estimated_cost_usd
+        )
+    hook("intent-recorded")
+    return _create_remote(store, provider, job, spec, hook)
+
+
+def _create_remote(store: Store, provider: Provider, job: JobRecord, spec: TuningSpec, hook: SubmitHook) -> JobRecord:
+    try:
+        remote = provider.create_job(spec)
+    except (UnavailableError, RateLimitedError) as exc:
+        if isinstance(exc, UnavailableError):
+            # The request may have reached the provider: keep the intent for reconciliation.
+            raise
+        store.mark_not_submitted(job.id, f"rate limited: {exc.title}")
+        raise
+    except ProviderError as exc:
+        # A definite refusal (bad request, auth, not eligible): no job exists, the key may be retried.
+        store.mark_not_submitted(job.id, exc.title)
+        raise
+    hook("remote-created")
+    return store.mark_submitted(job.id, remote)
+
+
+def retry_submission(store: Store, provider: Provider, job_id: str, *, hook: SubmitHook = _no_hook) -> JobRecord:
+    """Retry a job marked "not submitted" with its original client key and spec."""
+    job = store.require_job(job_id)
+    return submit_job(store, provider, spec_from_dict(job.spec), hook=hook)
+
+
+# -- reconciliation ------------------------------------------------------------------------------------
+
+
+class ReconcileOutcome(StrEnum):
+    FOUND = "found"
+    """The provider has the job: now recorded as submitted."""
+    NOT_SUBMITTED = "not-submitted"
+    """No remote job and the intent is old: retryable with the same key."""
+    PENDING = "pending"
+    """No remote job yet but the intent is recent (another process may be sending it): left alone."""
+    UNREACHABLE = "unreachable"
+    """The provider could not be asked: left alone."""
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    job: JobRecord
+    outcome: ReconcileOutcome
+    detail: str = ""
+
+
+def find_remote_jobs(provider: Provider, client_key: str) -> list[ProviderJob]:
+    """Jobs carrying `client_key`, re-checked here so a server ignoring the filter cannot hand us a stranger's."""
+    found = provider.find_jobs_by_client_key(client_key)
+    return [job for job in found if job.labels.get(CLIENT_KEY_LABEL) == client_key]
+
+
+def reconcile_job(
+    store: Store,
+    provider: Provider,
+    job: JobRecord,
+    *,
+    stale_after: timedelta = DEFAULT_STALE_INTENT,
+    now: datetime | None = None,
+) -> JobRecord:
+    return _reconcile_one(store, provider, job, stale_after, now or utcnow()).job
+
+
+def _reconcile_one(
+    store: Store, provider: Provider, job: JobRecord, stale_after: timedelta, now: datetime
+) -> ReconcileResult:
+    try:
+        remote = find_remote_jobs(provider, job.client_key)
+    except (UnavailableError, RateLimitedError) as exc:
+        return ReconcileResult(job, ReconcileOutcome.UNREACHABLE, exc.title)
+    if remote:
+        # Should there ever be two, the oldest is the one the intent created; report the rest.
+        remote.sort(key=lambda j: (j.created_at is None, j.created_at))
+        extra = ", ".join(j.id for j in remote[1:])
+        detail = f"duplicates found at the provider: {extra}" if extra else ""
+        return ReconcileResult(store.mark_submitted(job.id, remote[0]), ReconcileOutcome.FOUND, detail)
+    if now - job.updated_at >= stale_after:
+        detail = f"no {provider.name} job carries client key {job.client_key}"
+        return ReconcileResult(store.mark_not_submitted(job.id, detail), ReconcileOutcome.NOT_SUBMITTED, detail)
+    return ReconcileResult(job, ReconcileOutcome.PENDING)
+
+
+def reconcile(
+    store: Store,
+    get_provider: Callable[[str], Provider],
+    *,
+    stale_after: timedelta = DEFAULT_STALE_INTENT,
+    now: datetime | None = None,
+) -> list[ReconcileResult]:
+    """Settle every submission left as an intent (run at start-up by the CLI, the TUI and the monitor)."""
+    now = now or utcnow()
+    results: list[ReconcileResult] = []
+    providers: dict[str, Provider] = {}
+    for job in store.list_jobs(unfinished_only=True):
+        if job.submission is not Submission.INTENT:
+            continue
+        if job.provider not in providers:
+            providers[job.provider] = get_provider(job.provider)
+        results.append(_reconcile_one(store, providers[job.provider], job, stale_after, now))
+    return results
+
+
+def submitted_spec_for(store: Store, job_id: str) -> TuningSpec:
+    return spec_from_dict(store.require_job(job_id).spec)
+
+
+def dataset_paths_spec(
+    store: Store, provider: Provider, spec: TuningSpec, training: Path, validation: Path | None
+) -> TuningSpec:
+    """`spec` with its files replaced by provider file ids, uploading each distinct content once."""
+    training_id = ensure_uploaded(store, provider, training)
+    validation_id = ensure_uploaded(store, provider, validation) if validation else None
+    return dataclasses.replace(spec, training_file=training_id, validation_file=validation_id)
