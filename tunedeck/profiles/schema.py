@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +17,8 @@ def _resolve(value: Path | None, info: ValidationInfo) -> Path | None:
     base = (info.context or {}).get("base_dir")
     if not value.is_absolute() and base is not None:
         value = Path(base) / value
-    return value
+    # normpath, not resolve(): tidy `docs/../x` for messages without following symlinks.
+    return Path(os.path.normpath(value))
 
 
 class _Section(BaseModel):
