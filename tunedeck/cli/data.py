@@ -1,7 +1,283 @@
-"""`tunedeck data …`: validate, stats, convert and split fine-tuning datasets."""
+"""`tunedeck data …`: validate, stats, convert and split fine-tuning datasets.
+
+The commands only parse options and format results; the work is done by `tunedeck.data`, which the
+TUI calls too. Human output goes to stdout, `--json` replaces it with one JSON document, and
+progress bars and error messages go to stderr.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
 import typer
+from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from tunedeck.cli.output import emit_json, stderr, stdout
+from tunedeck.data.formats import DatasetFormat
+from tunedeck.data.issues import Issue
+from tunedeck.data.stats import DatasetStats, Distribution
+from tunedeck.errors import TunedeckError
+from tunedeck.exitcodes import ExitCode
+from tunedeck.progress import Progress, ProgressSink, ignore_progress
 
 app = typer.Typer(help="Validate, inspect, convert and split fine-tuning datasets.", no_args_is_help=True)
+
+# Below this size a run takes well under a second and a bar would only flicker.
+PROGRESS_MIN_BYTES = 20 * 1024 * 1024
+SHOW_ERRORS = 20
+SHOW_WARNINGS = 10
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ProviderChoice(StrEnum):
+    OPENAI = "openai"
+    VERTEX = "vertex"
+    LOCAL = "local"
+
+
+def _handles_errors(command: F) -> F:
+    """Our errors become a title, a hint and their exit code, also when the app runs under CliRunner."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TunedeckError as error:
+            stderr.print(f"[bold red]error:[/] {error.title}", highlight=False)
+            if error.hint:
+                stderr.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+            raise typer.Exit(int(error.exit_code)) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _progress(path: Path, quiet: bool) -> Iterator[ProgressSink]:
+    """A rich bar on stderr for big files on a terminal; a sink that ignores everything otherwise."""
+    try:
+        big = path.stat().st_size >= PROGRESS_MIN_BYTES
+    except OSError:
+        big = False
+    if quiet or not big or not stderr.is_terminal:
+        yield ignore_progress
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with RichProgress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task(path.name, total=None)
+
+        def sink(progress: Progress) -> None:
+            bar.update(task, completed=progress.done, total=progress.total, description=progress.task)
+
+        yield sink
+
+
+def _issue_lines(title: str, issues: list[Issue], limit: int, style: str) -> None:
+    if not issues:
+        return
+    shown = f" (first {limit} of {len(issues)})" if len(issues) > limit else ""
+    stdout.print(f"[bold {style}]{title}{shown}[/]")
+    for item in issues[:limit]:
+        stdout.print(f"  line {item.line:>6}  [{style}]{item.code:<26}[/] {item.message}", highlight=False)
+
+
+def _dist(value: Distribution | None) -> str:
+    if value is None:
+        return "–"
+    return (
+        f"min {value.min:,}  p10 {value.p10:,g}  median {value.median:,g}  mean {value.mean:,g}  "
+        f"p90 {value.p90:,g}  max {value.max:,}"
+    )
+
+
+def _print_stats(stats: DatasetStats) -> None:
+    approx = " (estimate)" if stats.tokens_are_estimate else ""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("format", f"{stats.format} → {stats.provider} / {stats.model}")
+    table.add_row(
+        "examples", f"{stats.n_examples:,} ({stats.n_valid_examples:,} usable, {stats.duplicates:,} duplicates)"
+    )
+    table.add_row("messages / example", _dist(stats.messages_per_example))
+    table.add_row(f"tokens / example{approx}", _dist(stats.tokens_per_example))
+    table.add_row(f"assistant tokens / example{approx}", _dist(stats.assistant_tokens_per_example))
+    table.add_row("missing system / user", f"{stats.missing_system:,} / {stats.missing_user:,}")
+    limit = f"{stats.token_limit:,}" if stats.token_limit else "none known"
+    table.add_row("over token limit", f"{stats.over_token_limit:,} (limit {limit} per example)")
+    table.add_row(f"billable tokens / epoch{approx}", f"{stats.billable_tokens:,}")
+    table.add_row("token counting", stats.token_method)
+    auto = "provider default (not published)" if stats.auto_epochs is None else str(stats.auto_epochs)
+    table.add_row("epochs (auto)", auto)
+    if stats.cost is not None:
+        table.add_row("training cost", f"[bold]{stats.cost.describe()}[/], {stats.epochs} epoch(s)")
+    if stats.cost_note:
+        table.add_row("", f"[dim]{stats.cost_note}[/]")
+    stdout.print(table)
+
+
+@app.command()
+@_handles_errors
+def validate(
+    file: Annotated[Path, typer.Argument(help="The dataset (JSONL or CSV).")],
+    provider: Annotated[
+        ProviderChoice, typer.Option("--provider", "-p", help="Whose rules to apply.")
+    ] = ProviderChoice.OPENAI,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Base model (default: the provider's usual one).")
+    ] = None,
+    validation_file: Annotated[
+        Path | None, typer.Option("--validation-file", help="Warn about overlap with it.")
+    ] = None,
+    fmt: Annotated[DatasetFormat | None, typer.Option("--format", "-f", help="Skip format detection.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write the full report as JSON to stdout.")] = False,
+) -> None:
+    """Check every record against the provider's rules; exit 1 if there are errors, 2 if unreadable."""
+    from tunedeck.data.validate import validate_file  # deferred: keeps `tunedeck --help` fast
+    from tunedeck.settings import load_settings
+
+    with _progress(file, as_json) as sink:
+        report = validate_file(
+            file, provider.value, model, validation_file, fmt, settings=load_settings(), progress=sink
+        )
+    if as_json:
+        emit_json(report)
+    else:
+        mark = "[bold green]✓[/]" if report.ok else "[bold red]✗[/]"
+        stdout.print(
+            f"{mark} {file}: {len(report.errors):,} error(s), {len(report.warnings):,} warning(s) — "
+            f"{report.stats.n_examples:,} examples, {report.format}, checked for {report.provider} / {report.model}",
+            highlight=False,
+        )
+        _issue_lines("Errors", report.errors, SHOW_ERRORS, "red")
+        _issue_lines("Warnings", report.warnings, SHOW_WARNINGS, "yellow")
+        if report.counts:
+            stdout.print("[bold]Per code[/]")
+            for code, count in sorted(report.counts.items(), key=lambda item: (-item[1], item[0])):
+                stdout.print(f"  {code:<28} {count:>8,}", highlight=False)
+        if report.stats.cost is not None:
+            stdout.print(f"Training: {report.stats.cost.describe()}", highlight=False)
+    raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.BAD_INPUT))
+
+
+@app.command()
+@_handles_errors
+def stats(
+    file: Annotated[Path, typer.Argument(help="The dataset (JSONL or CSV).")],
+    provider: Annotated[
+        ProviderChoice, typer.Option("--provider", "-p", help="Whose prices/limits.")
+    ] = ProviderChoice.OPENAI,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Base model; picks the tokenizer and price.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", "-e", help="tiktoken encoding (cl100k_base, o200k_base).")
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", min=1, max=100, help="Epochs for the cost (default: auto).")
+    ] = None,
+    fmt: Annotated[DatasetFormat | None, typer.Option("--format", "-f", help="Skip format detection.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write the stats as JSON to stdout.")] = False,
+) -> None:
+    """Counts, token distributions, auto epochs and the estimated training cost."""
+    from tunedeck.data.validate import validate_file
+    from tunedeck.settings import load_settings
+
+    with _progress(file, as_json) as sink:
+        report = validate_file(
+            file,
+            provider.value,
+            model,
+            None,
+            fmt,
+            encoding=encoding,
+            epochs=epochs,
+            settings=load_settings(),
+            progress=sink,
+        )
+    if as_json:
+        emit_json(report.stats)
+        return
+    _print_stats(report.stats)
+    if report.errors:
+        stderr.print(
+            f"[yellow]{len({e.line for e in report.errors}):,} line(s) have errors and are left out; "
+            f"run `tunedeck data validate {file}`.[/]"
+        )
+
+
+@app.command()
+@_handles_errors
+def convert(
+    source: Annotated[Path, typer.Argument(help="The dataset to read.")],
+    target: Annotated[Path, typer.Argument(help="Where to write (never the input).")],
+    to: Annotated[DatasetFormat, typer.Option("--to", "-t", help="Target format.")],
+    fmt: Annotated[
+        DatasetFormat | None, typer.Option("--format", "-f", help="Input format (default: detected).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write the result as JSON to stdout.")] = False,
+) -> None:
+    """Rewrite a dataset in another format and say what could not be carried over."""
+    from tunedeck.data.convert import convert_file
+
+    with _progress(source, as_json) as sink:
+        result = convert_file(source, target, to, fmt, progress=sink)
+    if as_json:
+        emit_json(result)
+    else:
+        stdout.print(
+            f"Wrote {result.n_written:,} of {result.n_read:,} examples ({result.input_format} → "
+            f"{result.output_format}) to {result.output_path}",
+            highlight=False,
+        )
+        for note in result.notes:
+            lines = ", ".join(map(str, note.lines))
+            stdout.print(f"  [yellow]not carried[/] {note.message}: {note.count:,} example(s), lines {lines}…")
+        _issue_lines("Skipped records with errors", result.input_errors, SHOW_ERRORS, "red")
+    raise typer.Exit(int(ExitCode.BAD_INPUT if result.input_errors else ExitCode.OK))
+
+
+@app.command()
+@_handles_errors
+def split(
+    source: Annotated[Path, typer.Argument(help="The dataset to split.")],
+    validation: Annotated[float, typer.Option("--validation", "-v", help="Share for validation, e.g. 0.1.")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Same seed, same split.")] = 0,
+    train_out: Annotated[Path | None, typer.Option("--train-out", help="Default: IN stem + .train.jsonl.")] = None,
+    validation_out: Annotated[
+        Path | None, typer.Option("--validation-out", help="Default: IN stem + .validation.jsonl.")
+    ] = None,
+    fmt: Annotated[
+        DatasetFormat | None, typer.Option("--format", "-f", help="Input format (default: detected).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write the result as JSON to stdout.")] = False,
+) -> None:
+    """Split deterministically into training and validation files; duplicates stay on one side."""
+    from tunedeck.data.split import split_file
+
+    with _progress(source, as_json) as sink:
+        result = split_file(source, validation, seed, train_out, validation_out, fmt, progress=sink)
+    if as_json:
+        emit_json(result)
+    else:
+        stdout.print(
+            f"{result.n_train:,} training examples → {result.train_path}\n"
+            f"{result.n_validation:,} validation examples → {result.validation_path}\n"
+            f"seed {result.seed}; {result.duplicates:,} duplicate(s) kept with their copies",
+            highlight=False,
+        )
+        _issue_lines("Skipped records with errors", result.skipped, SHOW_ERRORS, "red")
+    raise typer.Exit(int(ExitCode.BAD_INPUT if result.skipped else ExitCode.OK))

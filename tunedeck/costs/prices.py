@@ -49,8 +49,13 @@ class CostEstimate(BaseModel):
 
     def describe(self) -> str:
         approx = "≈" if self.tokens_are_estimate else ""
+        usd = (
+            f"{self.estimated_usd:,.2f}"
+            if self.estimated_usd >= 0.01 or not self.estimated_usd
+            else f"{self.estimated_usd:.4f}"
+        )
         return (
-            f"estimated ${self.estimated_usd:,.2f} ({approx}{self.trained_tokens:,} training tokens at "
+            f"estimated ${usd} ({approx}{self.trained_tokens:,} training tokens at "
             f"${self.price.usd_per_million_tokens:g}/1M; price as of {self.price.as_of}, source: {self.price.source})"
         )
 
