@@ -7,7 +7,7 @@ import sys
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import data, profile
+from tunedeck.cli import data, profile, serve
 from tunedeck.cli.output import stderr
 from tunedeck.errors import TunedeckError
 from tunedeck.exitcodes import ExitCode
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data.app, name="data")
+app.command("serve")(serve.serve)
 app.add_typer(profile.app, name="profile")
 
 

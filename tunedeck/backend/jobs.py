@@ -1,0 +1,404 @@
+"""Fine-tuning jobs: the state machine, a queue with a concurrency limit, and one worker process per job.
+
+States move `validating_files → queued → running → succeeded | failed | cancelled`. The runner's scheduler
+thread starts queued jobs while fewer than `max_jobs` run; a monitor thread per job turns the worker's
+events into database rows and its exit into the final state, so a crash in training only fails that job.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tunedeck.backend.db import Database, new_id, now
+from tunedeck.backend.registry import ModelRegistry, checkpoint_model_id, fine_tuned_model_id
+from tunedeck.backend.worker import DEFAULT_TRAIN_FN, run
+
+log = logging.getLogger("tunedeck.backend.jobs")
+
+FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "validating_files": frozenset({"queued", "failed", "cancelled"}),
+    "queued": frozenset({"running", "failed", "cancelled"}),
+    "running": frozenset({"succeeded", "failed", "cancelled"}),
+}
+
+
+class JobNotFoundError(LookupError):
+    pass
+
+
+class JobFinishedError(RuntimeError):
+    """The job already reached a final state; it can't be cancelled or changed."""
+
+
+def check_transition(old: str, new: str) -> None:
+    if new not in TRANSITIONS.get(old, frozenset()):
+        raise JobFinishedError(f"A job in state {old!r} cannot move to {new!r}.")
+
+
+def describe_exit(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"killed by {name}"
+    return f"exit code {exitcode}"
+
+
+@dataclass
+class _Running:
+    process: Any
+    stop: Any
+    cancel_requested: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class JobRunner:
+    """Owns the job queue and the worker processes. Thread-safe; one per server (per data dir)."""
+
+    def __init__(
+        self,
+        db: Database,
+        registry: ModelRegistry,
+        jobs_dir: Path,
+        cache_dir: Path,
+        *,
+        max_jobs: int = 1,
+        train_fn: str = DEFAULT_TRAIN_FN,
+        cancel_grace_s: float = 20.0,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.jobs_dir = jobs_dir
+        self.cache_dir = cache_dir
+        self.max_jobs = max(1, max_jobs)
+        self.train_fn = train_fn
+        self.cancel_grace_s = cancel_grace_s
+        self._ctx = multiprocessing.get_context("spawn")
+        self._running: dict[str, _Running] = {}
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._closing = False
+        self._scheduler: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.recover()
+        self._scheduler = threading.Thread(target=self._schedule_loop, name="tunedeck-jobs", daemon=True)
+        self._scheduler.start()
+
+    def recover(self) -> None:
+        """After a restart: a job left `running` lost its worker with the old server, so it fails with a
+        clear error (its checkpoints stay usable); queued and validating jobs simply run again."""
+        for job in self.db.query("SELECT * FROM jobs WHERE status = 'running'"):
+            ckpts = self.db.query("SELECT model_id FROM checkpoints WHERE job_id = ? ORDER BY step DESC", [job["id"]])
+            kept = f" Its last checkpoint, {ckpts[0]['model_id']}, can still be used." if ckpts else ""
+            self._finish(
+                job["id"],
+                "failed",
+                error={
+                    "code": "server_restarted",
+                    "param": None,
+                    "message": "The server stopped while this job was running, so training was interrupted."
+                    f"{kept} Create a new job to train again.",
+                },
+            )
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop the scheduler and every worker; running jobs fail with a clear error rather than hang."""
+        with self._lock:
+            self._closing = True
+            running = dict(self._running)
+            self._wake.notify_all()
+        for job_id, entry in running.items():
+            self._add_event(job_id, "warn", "The server is shutting down; stopping training.")
+            entry.stop.set()
+        deadline = time.monotonic() + timeout
+        for entry in running.values():
+            entry.process.join(max(0.0, deadline - time.monotonic()))
+            if entry.process.is_alive():
+                entry.process.kill()
+                entry.process.join(5)
+        for entry in running.values():
+            entry.done.wait(5)
+
+    # --- public operations ------------------------------------------------------------------------------
+    def output_dir(self, job_id: str) -> Path:
+        return self.jobs_dir / job_id / "adapters"
+
+    def submit(self, job_id: str) -> None:
+        self._add_event(job_id, "info", "Validating training file")
+        with self._lock:
+            self._wake.notify_all()
+
+    def cancel(self, job_id: str, wait_s: float = 5.0) -> dict[str, Any]:
+        job = self.db.get("jobs", job_id)
+        if job is None:
+            raise JobNotFoundError(job_id)
+        with self._lock:
+            entry = self._running.get(job_id)
+            if entry is None:
+                status = self.db.get("jobs", job_id)["status"]  # type: ignore[index]
+                if status in FINISHED:
+                    raise JobFinishedError(f"Job {job_id} has already completed with status '{status}'.")
+                self._finish(job_id, "cancelled")
+                return self.db.get("jobs", job_id)  # type: ignore[return-value]
+            entry.cancel_requested = True
+            entry.stop.set()
+        self._add_event(job_id, "info", "Cancellation requested; stopping training at the next step.")
+        threading.Thread(target=self._enforce_cancel, args=(entry,), daemon=True).start()
+        entry.done.wait(wait_s)  # usually quick: the trainer checks should_stop every step
+        return self.db.get("jobs", job_id)  # type: ignore[return-value]
+
+    def running_jobs(self) -> list[str]:
+        with self._lock:
+            return list(self._running)
+
+    # --- internals ----------------------------------------------------------------------------------------
+    def _enforce_cancel(self, entry: _Running) -> None:
+        # A worker stuck outside the step loop (loading, saving) is stopped by force after a grace period.
+        entry.process.join(self.cancel_grace_s)
+        if entry.process.is_alive():
+            entry.process.terminate()
+            entry.process.join(5)
+            if entry.process.is_alive():
+                entry.process.kill()
+
+    def _schedule_loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._closing:
+                    return
+                pending = self.db.query(
+                    "SELECT id, status FROM jobs WHERE status IN ('validating_files', 'queued') ORDER BY seq"
+                )
+            for job in pending:
+                if job["status"] == "validating_files":
+                    self._validate(job["id"])
+            with self._lock:
+                if self._closing:
+                    return
+                for job in self.db.query("SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq"):
+                    if len(self._running) >= self.max_jobs:
+                        break
+                    self._launch(job["id"])
+                self._wake.wait(timeout=1.0)
+
+    def _validate(self, job_id: str) -> None:
+        job = self.db.get("jobs", job_id)
+        if job is None or job["status"] != "validating_files":
+            return
+        for param in ("training_file", "validation_file"):
+            file_id = job[param]
+            row = self.db.get("files", file_id) if file_id else None
+            if file_id and (row is None or not Path(row["path"]).is_file()):
+                self._finish(
+                    job_id,
+                    "failed",
+                    error={"code": "invalid_file", "param": param, "message": f"File {file_id} no longer exists."},
+                )
+                return
+        self._set_status(job_id, "queued")
+        self._add_event(job_id, "info", "Files validated, moving job to queued state")
+
+    def _launch(self, job_id: str) -> None:
+        job = self.db.get("jobs", job_id)
+        if job is None:
+            return
+        files = {p: self.db.get("files", job[p]) if job[p] else None for p in ("training_file", "validation_file")}
+        output_dir = self.output_dir(job_id)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "job_id": job_id,
+            "training_path": files["training_file"]["path"] if files["training_file"] else None,
+            "validation_path": files["validation_file"]["path"] if files["validation_file"] else None,
+            "output_dir": str(output_dir),
+            "cache_dir": str(self.cache_dir),
+            "seed": job["seed"],
+            "hyperparameters": job["hyperparameters"],
+            "options": job["options"],
+            "train_fn": self.train_fn,
+        }
+        receiver, sender = self._ctx.Pipe(duplex=False)
+        stop = self._ctx.Event()
+        process = self._ctx.Process(
+            target=run, args=(payload, sender, stop, os.getpid()), name=f"tunedeck-train-{job_id}", daemon=False
+        )
+        process.start()
+        sender.close()  # only the worker writes; our copy closed means EOF arrives when the worker exits
+        entry = _Running(process=process, stop=stop)
+        self._running[job_id] = entry
+        self._set_status(job_id, "running", worker_pid=process.pid)
+        self._add_event(job_id, "info", "Fine-tuning job started")
+        threading.Thread(target=self._monitor, args=(job_id, entry, receiver), daemon=True).start()
+
+    def _monitor(self, job_id: str, entry: _Running, receiver: Any) -> None:
+        terminal: dict[str, Any] | None = None
+        try:
+            while True:
+                try:
+                    event = receiver.recv()
+                except (EOFError, OSError):
+                    break
+                if event.get("type") in ("result", "cancelled", "error"):
+                    terminal = event
+                else:
+                    self._record(job_id, event)
+            entry.process.join()
+            self._conclude(job_id, entry, terminal)
+        except Exception:  # a bug here must not leave the job "running" forever
+            log.exception("monitor of %s failed", job_id)
+            self._finish(
+                job_id,
+                "failed",
+                error={
+                    "code": "server_error",
+                    "param": None,
+                    "message": "The server lost track of the training worker.",
+                },
+            )
+        finally:
+            receiver.close()
+            with self._lock:
+                self._running.pop(job_id, None)
+                self._wake.notify_all()
+            entry.done.set()
+
+    def _conclude(self, job_id: str, entry: _Running, terminal: dict[str, Any] | None) -> None:
+        kind = terminal.get("type") if terminal else None
+        if kind == "result" and terminal is not None:
+            job = self.db.get("jobs", job_id) or {}
+            model_id = fine_tuned_model_id(job.get("suffix"), job_id)
+            self.registry.register_fine_tuned(model_id, job_id, Path(terminal["adapter_path"]), now())
+            self._add_event(job_id, "info", f"New fine-tuned model created: {model_id}")
+            self._finish(
+                job_id,
+                "succeeded",
+                fine_tuned_model=model_id,
+                trained_tokens=terminal.get("trained_tokens"),
+                hyperparameters={**job.get("hyperparameters", {}), **terminal.get("hyperparameters", {})},
+            )
+            self._add_event(job_id, "info", "The job has successfully completed")
+        elif kind == "cancelled" or (entry.cancel_requested and kind != "error"):
+            self._finish(job_id, "cancelled")
+        elif kind == "error" and terminal is not None:
+            log.warning("job %s failed:\n%s", job_id, terminal.get("traceback", ""))
+            self._finish(
+                job_id,
+                "failed",
+                error={"code": "training_failed", "param": None, "message": f"Training failed: {terminal['message']}"},
+            )
+        elif self._closing:
+            self._finish(
+                job_id,
+                "failed",
+                error={
+                    "code": "server_shutdown",
+                    "param": None,
+                    "message": "The server was stopped while this job was running. Create a new job to train again.",
+                },
+            )
+        else:
+            how = describe_exit(entry.process.exitcode)
+            self._finish(
+                job_id,
+                "failed",
+                error={
+                    "code": "worker_crashed",
+                    "param": None,
+                    "message": f"The training worker process crashed ({how}).",
+                },
+            )
+
+    def _record(self, job_id: str, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "message":
+            self._add_event(job_id, str(event.get("level", "info")), str(event.get("message", "")))
+        elif kind == "metrics":
+            self._record_metrics(job_id, event)
+        elif kind == "checkpoint":
+            self._record_checkpoint(job_id, event)
+        elif kind == "hyperparameters":
+            job = self.db.get("jobs", job_id) or {}
+            self.db.update(
+                "jobs", job_id, hyperparameters={**job.get("hyperparameters", {}), **event["hyperparameters"]}
+            )
+
+    def _record_metrics(self, job_id: str, event: dict[str, Any]) -> None:
+        data = {key: value for key, value in event.items() if key != "type"}
+        step, total = event.get("step"), event.get("total_steps")
+        parts = [f"Step {step}/{total}: training loss={event.get('train_loss', float('nan')):.4f}"]
+        if event.get("valid_loss") is not None:
+            parts.append(f"validation loss={event['valid_loss']:.4f}")
+        self._add_event(job_id, "info", ", ".join(parts), kind="metrics", data=data)
+        remaining = event.get("estimated_remaining_s")
+        self.db.update(
+            "jobs",
+            job_id,
+            trained_tokens=event.get("trained_tokens"),
+            estimated_finish=int(time.time() + remaining) if isinstance(remaining, int | float) else None,
+        )
+
+    def _record_checkpoint(self, job_id: str, event: dict[str, Any]) -> None:
+        job = self.db.get("jobs", job_id) or {}
+        step = int(event["step"])
+        model_id = checkpoint_model_id(fine_tuned_model_id(job.get("suffix"), job_id), step)
+        metrics = {"step": step, **(event.get("metrics") or {})}
+        self.db.insert(
+            "checkpoints",
+            {
+                "id": new_id("ftckpt-"),
+                "job_id": job_id,
+                "model_id": model_id,
+                "step": step,
+                "path": str(event["path"]),
+                "metrics": metrics,
+                "created_at": now(),
+            },
+        )
+        self._add_event(job_id, "info", f"Checkpoint created at step {step}: {model_id}")
+
+    def _set_status(self, job_id: str, status: str, **changes: Any) -> None:
+        with self.db.transaction():
+            job = self.db.get("jobs", job_id)
+            if job is None:
+                return
+            check_transition(job["status"], status)
+            self.db.update("jobs", job_id, status=status, **changes)
+
+    def _finish(self, job_id: str, status: str, **changes: Any) -> None:
+        with self.db.transaction():
+            job = self.db.get("jobs", job_id)
+            if job is None or job["status"] in FINISHED:
+                return
+            check_transition(job["status"], status)
+            self.db.update("jobs", job_id, status=status, finished_at=now(), estimated_finish=None, **changes)
+        if status == "cancelled":
+            self._add_event(job_id, "info", "Fine-tuning job cancelled")
+        elif status == "failed":
+            self._add_event(job_id, "error", f"Fine-tuning job failed: {changes['error']['message']}")
+
+    def _add_event(
+        self, job_id: str, level: str, message: str, *, kind: str = "message", data: dict[str, Any] | None = None
+    ) -> None:
+        self.db.insert(
+            "events",
+            {
+                "id": new_id("ftevent-"),
+                "job_id": job_id,
+                "created_at": now(),
+                "level": level,
+                "message": message,
+                "type": kind,
+                "data": data,
+            },
+        )

@@ -1,0 +1,178 @@
+"""Running the chat engine for a request: off the event loop, stop sequences found here, always cleaned up.
+
+Each generation runs in its own thread that pulls the engine's iterator and hands chunks to the request's
+event loop. The thread owns the iterator from start to close, so a client that disconnects mid-stream
+still releases the engine (it serializes generation, and an abandoned iterator would hold it forever).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunedeck.backend.server.errors import APIError
+
+_DONE = object()
+
+
+@dataclass
+class Piece:
+    """Text to send, and on the last piece why generation ended and the token counts."""
+
+    text: str
+    finish_reason: str | None = None
+    stop_sequence: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class StopScanner:
+    """Cuts the text at the first stop sequence, holding back what might be the start of one."""
+
+    def __init__(self, stops: list[str] | None) -> None:
+        self.stops = [s for s in stops or [] if s]
+        self._pending = ""
+
+    def push(self, text: str) -> tuple[str, str | None]:
+        """(text safe to send now, the stop sequence reached or None)."""
+        buffer = self._pending + text
+        hits = [(buffer.find(s), s) for s in self.stops if s in buffer]
+        if hits:
+            index, stop = min(hits)
+            self._pending = ""
+            return buffer[:index], stop
+        hold = 0
+        for stop in self.stops:
+            for size in range(min(len(stop) - 1, len(buffer)), hold, -1):
+                if buffer.endswith(stop[:size]):
+                    hold = size
+                    break
+        self._pending = buffer[len(buffer) - hold :]
+        return buffer[: len(buffer) - hold], None
+
+    def flush(self) -> str:
+        text, self._pending = self._pending, ""
+        return text
+
+
+def _produce(
+    make: Callable[[], Iterator[Any]], loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any], halt: threading.Event
+) -> None:
+    iterator: Iterator[Any] | None = None
+    try:
+        iterator = make()
+        for chunk in iterator:
+            loop.call_soon_threadsafe(queue.put_nowait, chunk)
+            if halt.is_set():
+                break
+        loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+    except BaseException as exc:  # handed to the request, which decides what the client sees
+        loop.call_soon_threadsafe(queue.put_nowait, exc)
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+async def generate(
+    engine: Any,
+    adapter: Path | None,
+    messages: list[dict[str, str]],
+    *,
+    max_tokens: int,
+    temperature: float,
+    top_p: float,
+    stop: list[str] | None,
+    seed: int | None,
+) -> AsyncIterator[Piece]:
+    """The reply in pieces; the last piece carries `finish_reason` ("stop" or "length") and usage."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    halt = threading.Event()
+
+    def make() -> Iterator[Any]:
+        # Stop sequences are matched here, not in the engine, so the reply can say which one was hit.
+        return iter(
+            engine.generate(
+                adapter, messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=None, seed=seed
+            )
+        )
+
+    thread = threading.Thread(target=_produce, args=(make, loop, queue, halt), name="tunedeck-generate", daemon=True)
+    thread.start()
+    scanner = StopScanner(stop)
+    prompt_tokens = completion_tokens = 0
+    finish: str | None = None
+    try:
+        while True:
+            item = await queue.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise _as_api_error(item)
+            prompt_tokens, completion_tokens = item.prompt_tokens, item.completion_tokens
+            text, hit = scanner.push(item.text)
+            if hit is not None:
+                yield Piece(text, "stop", hit, prompt_tokens, completion_tokens)
+                return
+            if item.finish_reason is not None:
+                finish = item.finish_reason
+                text += scanner.flush()
+                yield Piece(text, finish, None, prompt_tokens, completion_tokens)
+                return
+            if text:
+                yield Piece(text)
+        yield Piece(scanner.flush(), finish or "stop", None, prompt_tokens, completion_tokens)
+    finally:
+        halt.set()
+
+
+def _as_api_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, APIError):
+        return exc
+    if isinstance(exc, ValueError):  # the engine's word for a request it can't serve (e.g. prompt too long)
+        return APIError(400, str(exc), code="invalid_request")
+    from tunedeck.errors import TunedeckError
+
+    if isinstance(exc, TunedeckError):
+        return APIError(503, str(exc), code="model_unavailable")
+    return exc
+
+
+async def first_then_rest(pieces: AsyncIterator[Piece]) -> tuple[Piece | None, AsyncIterator[Piece]]:
+    """Pull the first piece before answering, so errors (unknown adapter, load failure) become HTTP errors."""
+    try:
+        first = await pieces.__anext__()
+    except StopAsyncIteration:
+        first = None
+    return first, pieces
+
+
+async def collect(pieces: AsyncIterator[Piece]) -> Piece:
+    text, last = [], Piece("")
+    async for piece in pieces:
+        text.append(piece.text)
+        last = piece
+    return Piece("".join(text), last.finish_reason, last.stop_sequence, last.prompt_tokens, last.completion_tokens)
+
+
+def flatten_content(content: Any, param: str) -> str:
+    """OpenAI/Anthropic content: a string, or a list of text parts (`{"type": "text", "text": ...}`)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for index, part in enumerate(content):
+            if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+                raise APIError(
+                    400, "Only text content parts are supported by the local backend.", param=f"{param}[{index}]"
+                )
+            texts.append(part["text"])
+        return "".join(texts)
+    raise APIError(400, "Message content must be a string or a list of text parts.", param=param)

@@ -1,0 +1,79 @@
+"""The entry point of one fine-tuning job's worker process (spawned, never forked: torch and fork don't mix).
+
+The worker owns nothing but its output dir: it loads the data, calls the trainer and sends every event, then
+one terminal message (`result`, `cancelled` or `error`), over a pipe to the server, which records them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TRAIN_FN = "tunedeck.backend.trainer:train"
+
+
+def load_callable(spec: str) -> Callable[..., Any]:
+    """`module:attribute` → the object; a string crosses the spawn boundary where a function may not."""
+    module_name, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def build_request(payload: dict[str, Any]) -> Any:
+    from tunedeck.backend.trainer import TrainRequest  # deferred: imports torch
+    from tunedeck.data.reader import load_conversations
+
+    validation = payload.get("validation_path")
+    return TrainRequest(
+        training=load_conversations(Path(payload["training_path"])),
+        validation=load_conversations(Path(validation)) if validation else None,
+        output_dir=Path(payload["output_dir"]),
+        cache_dir=Path(payload["cache_dir"]),
+        seed=payload.get("seed"),
+        **payload.get("hyperparameters", {}),
+        **payload.get("options", {}),
+    )
+
+
+def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -> None:
+    """Process target. `stop` is a multiprocessing Event set by the server's cancel."""
+
+    def emit(event: dict[str, Any]) -> None:
+        conn.send(event)
+
+    def should_stop() -> bool:
+        # A server that died (SIGKILL, OOM) can't set `stop`; being re-parented is the sign to quit.
+        return bool(stop.is_set()) or os.getppid() != parent_pid
+
+    code = 0
+    try:
+        request = build_request(payload)
+        train = load_callable(payload.get("train_fn") or DEFAULT_TRAIN_FN)
+        from tunedeck.backend.trainer import resolve_hyperparameters
+
+        resolved = resolve_hyperparameters(len(request.training), request)
+        emit({"type": "hyperparameters", "hyperparameters": resolved})
+        result = train(request, emit, should_stop)
+        emit({"type": "result", **result})
+    except BaseException as exc:
+        if should_stop():
+            _send_quietly(conn, {"type": "cancelled"})
+        else:
+            message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+            _send_quietly(conn, {"type": "error", "message": message, "traceback": traceback.format_exc()})
+            code = 1
+    finally:
+        conn.close()
+    if code:
+        sys.exit(code)
+
+
+def _send_quietly(conn: Connection, event: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError, ValueError):  # the server is gone; nobody is left to tell
+        conn.send(event)
