@@ -33,6 +33,10 @@ def offline() -> None:
     """Make sure nothing in the Hugging Face stack ever tries the network: everything we load is local."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from transformers.utils import logging as hf_logging
+
+    # Its per-load tqdm bars would land in job logs and test output; tunedeck reports progress itself.
+    hf_logging.disable_progress_bar()
 
 
 def find_gguf() -> Path:
@@ -118,7 +122,7 @@ def _convert(gguf: Path, out_dir: Path) -> None:
     kwargs: dict[str, Any] = {"gguf_file": gguf.name, "local_files_only": True}
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, **kwargs)
     # fp32 keeps the dequantized Q4_1 values exact; loaders cast to bf16 themselves when they want it.
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, dtype=torch.float32, **kwargs)
+    model: Any = AutoModelForCausalLM.from_pretrained(gguf.parent, dtype=torch.float32, **kwargs)
     # The weights are already plain dequantized tensors, but transformers still marks the model as GGUF-quantized
     # and refuses to save it until those markers are gone.
     model.hf_quantizer = None
@@ -152,5 +156,5 @@ def load_model(model_dir: Path, *, dtype: torch.dtype, device: str = "cpu") -> A
     offline()
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, local_files_only=True)
+    model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, local_files_only=True)
     return model.to(device).eval()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import torch
@@ -27,10 +28,8 @@ class ComputePlan:
 
         return torch.bfloat16 if self.bf16 else torch.float32
 
-    def autocast(self) -> object:
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """A context manager: bf16 autocast on the plan's device, or a no-op in fp32."""
-        import contextlib
-
         import torch
 
         if not self.bf16:
