@@ -1,0 +1,90 @@
+"""Stack output names (shared by the program that exports them and the readers) and the typed reader.
+
+Light on purpose: the Vertex adapter imports this module, so pulumi is only imported when the CLI is
+actually asked for live outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from infra.errors import PulumiNotInstalledError, StackNotDeployedError
+
+if TYPE_CHECKING:
+    from tunedeck.settings import Settings
+
+PROJECT = "project"
+REGION = "region"
+BUCKET_NAME = "bucket_name"
+BUCKET_URI = "bucket_uri"
+SERVICE_ACCOUNT_EMAIL = "service_account_email"
+ENDPOINT_NAMES = "endpoint_names"
+ALL_OUTPUTS = (PROJECT, REGION, BUCKET_NAME, BUCKET_URI, SERVICE_ACCOUNT_EMAIL, ENDPOINT_NAMES)
+
+
+class StackOutputs(BaseModel):
+    """What a deployed stack tells the rest of tunedeck (the Vertex adapter needs nothing hand-copied)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stack: str
+    project: str
+    region: str
+    bucket_name: str
+    bucket_uri: str
+    service_account_email: str
+    endpoint_names: list[str]
+    """Full resource names, projects/P/locations/L/endpoints/N."""
+    source: Literal["pulumi", "saved"]
+    """`pulumi`: read live from the backend; `saved`: the copy tunedeck stored after the last up/outputs."""
+    saved_at: datetime | None = None
+
+    @classmethod
+    def from_outputs(
+        cls,
+        stack: str,
+        outputs: Mapping[str, Any],
+        source: Literal["pulumi", "saved"],
+        saved_at: datetime | None = None,
+    ) -> StackOutputs:
+        missing = [name for name in ALL_OUTPUTS if outputs.get(name) in (None, "")]
+        if missing:
+            raise StackNotDeployedError(
+                f"Stack {stack!r} has no {', '.join(missing)} output.",
+                f"Run `tunedeck infra up --stack {stack}` to (re)create it.",
+            )
+        try:
+            return cls(
+                stack=stack,
+                source=source,
+                saved_at=saved_at,
+                **{name: outputs[name] for name in ALL_OUTPUTS},
+            )
+        except ValidationError as exc:
+            raise StackNotDeployedError(
+                f"Stack {stack!r} has outputs tunedeck cannot read: {exc.errors()[0]['msg']}.",
+                f"Run `tunedeck infra up --stack {stack}` with this version of tunedeck.",
+            ) from exc
+
+    def as_outputs(self) -> dict[str, Any]:
+        """The plain output map, as Pulumi exports it (what the store keeps)."""
+        return self.model_dump(mode="json", include=set(ALL_OUTPUTS))
+
+
+def read_stack_outputs(stack: str, settings: Settings, *, work_dir: Path | None = None) -> StackOutputs:
+    """Live outputs when the Pulumi CLI is installed (saved to the store as they are read), else the saved copy."""
+    from infra import automation, outputs_cache  # deferred: automation pulls in stack discovery helpers
+
+    if automation.pulumi_cli_path() is not None:
+        target = automation.resolve_target(settings, stack, work_dir=work_dir)
+        return automation.stack_outputs(target, settings=settings)
+    saved = outputs_cache.load_outputs(settings, stack)
+    if saved is None:
+        raise PulumiNotInstalledError()
+    outputs, saved_at = saved
+    return StackOutputs.from_outputs(stack, outputs, "saved", saved_at)
