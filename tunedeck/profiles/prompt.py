@@ -18,7 +18,7 @@ from tunedeck.profiles.examples import Example
 Layout = Literal["xml", "markdown"]
 
 CITE_XML = (
-    "Answer using the documents in <documents> when they are relevant. Cite every document you use with its "
+    "Answer using the numbered documents below when they are relevant. Cite every document you use with its "
     "index in square brackets, e.g. [1] or [1][2], right after the sentence it supports. If the documents do "
     "not cover the question, say so briefly and do not invent citations."
 )
