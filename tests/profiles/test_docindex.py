@@ -76,7 +76,8 @@ def test_changing_glob_or_chunking_rebuilds(profile_dir: Path, settings: Setting
 
 
 def test_chunks_follow_headings_and_respect_max_chars() -> None:
-    text = "Preamble.\n\n# Title\n\nIntro.\n\n## Long\n\n" + "\n\n".join(f"Paragraph {i} " + "word " * 60 for i in range(6))
+    paragraphs = "\n\n".join(f"Paragraph {i} " + "word " * 60 for i in range(6))
+    text = "Preamble.\n\n# Title\n\nIntro.\n\n## Long\n\n" + paragraphs
     text += "\n\n```\n# not a heading inside code\n```\n"
     chunks = chunk_text(text, Chunking(max_chars=400))
     assert [c.heading for c in chunks[:2]] == ["", "Title"]
