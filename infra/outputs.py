@@ -76,12 +76,17 @@ class StackOutputs(BaseModel):
         return self.model_dump(mode="json", include=set(ALL_OUTPUTS))
 
 
-def read_stack_outputs(stack: str, settings: Settings, *, work_dir: Path | None = None) -> StackOutputs:
-    """Live outputs when the Pulumi CLI is installed (saved to the store as they are read), else the saved copy."""
+def read_stack_outputs(
+    stack: str, settings: Settings, *, work_dir: Path | None = None, env: Mapping[str, str] | None = None
+) -> StackOutputs:
+    """Live outputs when the Pulumi CLI is installed (saved to the store as they are read), else the saved copy.
+
+    `env` may carry the caller's PULUMI_BACKEND_URL; `[infra] backend_url` in config.toml wins over it.
+    """
     from infra import automation, outputs_cache  # deferred: automation pulls in stack discovery helpers
 
     if automation.pulumi_cli_path() is not None:
-        target = automation.resolve_target(settings, stack, work_dir=work_dir)
+        target = automation.resolve_target(settings, stack, work_dir=work_dir, env=env)
         return automation.stack_outputs(target, settings=settings)
     saved = outputs_cache.load_outputs(settings, stack)
     if saved is None:

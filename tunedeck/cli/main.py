@@ -7,7 +7,7 @@ import sys
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import data, profile, serve
+from tunedeck.cli import data, infra, profile, serve
 from tunedeck.cli.output import stderr
 from tunedeck.errors import TunedeckError
 from tunedeck.exitcodes import ExitCode
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.command("serve")(serve.serve)
 app.add_typer(profile.app, name="profile")
+app.add_typer(infra.app, name="infra")
 
 
 def _version(value: bool) -> None:

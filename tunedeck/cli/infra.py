@@ -1,0 +1,212 @@
+"""`tunedeck infra …`: plan (offline under mocks when Pulumi is absent), up, refresh, destroy and outputs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.markup import escape
+
+from tunedeck.cli.output import emit_json, stderr, stdout
+
+if TYPE_CHECKING:
+    from infra.automation import InfraTarget
+    from infra.plan import OfflinePlan
+    from tunedeck.settings import Settings
+
+app = typer.Typer(
+    help="Provision GCP for Vertex AI tuning with Pulumi (`plan` works offline, without the Pulumi CLI).",
+    no_args_is_help=True,
+)
+
+STACK = typer.Option("dev", "--stack", "-s", help="Stack name; its config is Pulumi.<stack>.yaml.")
+JSON = typer.Option(False, "--json", help="Write the result as JSON to stdout.")
+WORK_DIR = typer.Option(
+    None, "--work-dir", help="Directory holding Pulumi.yaml (default: [infra] work_dir, else tunedeck's checkout)."
+)
+
+
+def _target(stack: str, work_dir: Path | None) -> tuple[Settings, InfraTarget]:
+    from infra import automation
+    from tunedeck.settings import load_settings
+
+    settings = load_settings()
+    # The CLI is an edge like settings: it hands the caller's environment over explicitly, once.
+    return settings, automation.resolve_target(settings, stack, work_dir=work_dir, env=os.environ)
+
+
+def _stream(line: str) -> None:
+    # Engine output is diagnostics: stderr, so `--json` on stdout stays parseable.
+    sys.stderr.write(line if line.endswith("\n") else line + "\n")
+    sys.stderr.flush()
+
+
+def _short_type(token: str) -> str:
+    # gcp:storage/bucket:Bucket → storage.Bucket
+    parts = token.split(":")
+    return f"{parts[1].split('/')[0]}.{parts[2]}" if len(parts) == 3 else token
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_compact(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _print_plan(plan: OfflinePlan) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Offline plan for stack {plan.stack!r} ({len(plan.resources)} resources)", show_lines=True)
+    for column in ("Type", "Name", "Key properties", "Labels"):
+        table.add_column(column, overflow="fold")
+    for resource in plan.resources:
+        properties = "\n".join(f"{k}: {_compact(v)}" for k, v in resource.properties.items())
+        labels = ", ".join(f"{k}={v}" for k, v in resource.labels.items())
+        # Text cells: values such as [datasets/] must not be read as rich markup.
+        table.add_row(_short_type(resource.type), resource.name, Text(properties), Text(labels))
+    stdout.print(table)
+    _print_outputs(plan.outputs)
+
+
+@app.command()
+def plan(
+    stack: str = STACK,
+    json_out: bool = JSON,
+    work_dir: Path | None = WORK_DIR,
+    offline: bool = typer.Option(False, "--offline", help="Plan under mocks even when the Pulumi CLI is installed."),
+) -> None:
+    """What `up` would do: `pulumi preview` with the CLI, else the program run offline under Pulumi's mocks."""
+    from infra import automation
+
+    _, target = _target(stack, work_dir)
+    if offline or automation.pulumi_cli_path() is None:
+        from infra.plan import offline_plan
+
+        if not offline:
+            stderr.print("[dim]Pulumi CLI not installed: planning offline under mocks (no cloud calls).[/]")
+        result = offline_plan(target.work_dir, stack)
+        if json_out:
+            emit_json(result)
+        else:
+            _print_plan(result)
+        return
+    changes = automation.preview(target, _stream)
+    if json_out:
+        emit_json({"stack": stack, "offline": False, "changes": changes})
+    else:
+        stdout.print(", ".join(f"{op}: {count}" for op, count in changes.items()) or "no changes")
+
+
+@app.command()
+def up(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
+    """Create or update the stack's resources and save its outputs for tunedeck."""
+    from infra import automation
+
+    settings, target = _target(stack, work_dir)
+    outputs = automation.up(target, _stream, settings=settings)
+    if json_out:
+        emit_json(outputs)
+    else:
+        _print_outputs(outputs.as_outputs())
+
+
+@app.command()
+def refresh(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
+    """Reconcile the stack's state with what exists in GCP."""
+    from infra import automation
+
+    _, target = _target(stack, work_dir)
+    changes = automation.refresh(target, _stream)
+    if json_out:
+        emit_json({"stack": stack, "changes": changes})
+
+
+def _destroy_warning(target: InfraTarget) -> str:
+    from infra.config import parse_config
+    from infra.errors import InfraError
+    from infra.stack_files import load_stack_config
+
+    try:
+        config_file = load_stack_config(target.work_dir, target.stack)
+        config = parse_config(config_file.values, namespace=config_file.project_name)
+    except InfraError:
+        return (
+            f"This deletes every resource in stack {target.stack!r}, including the bucket and all the datasets and "
+            "artifacts in it, unless tunedeck:retainBucketOnDestroy is true."
+        )
+    if config.retain_bucket_on_destroy:
+        return (
+            f"This deletes every resource in stack {target.stack!r} except the bucket gs://{config.bucket_name}, "
+            "which retainBucketOnDestroy keeps in GCP (with its data) but no longer manages."
+        )
+    return (
+        f"This deletes every resource in stack {target.stack!r} (project {config.project}), including the bucket "
+        f"gs://{config.bucket_name} and every dataset and artifact in it. Set tunedeck:retainBucketOnDestroy: true "
+        "and run `tunedeck infra up` first to keep the bucket."
+    )
+
+
+def confirm_destroy(target: InfraTarget) -> None:
+    """Ask the user to type the stack name; anything else (or no terminal) cancels."""
+    from infra.errors import DestroyCancelledError
+
+    stderr.print(f"[bold yellow]warning:[/] {_destroy_warning(target)}", highlight=False)
+    try:
+        answer = stderr.input(f"Type the stack name ([bold]{target.stack}[/]) to destroy it: ")
+    except EOFError:
+        answer = None
+    if answer is None or answer.strip() != target.stack:
+        raise DestroyCancelledError(
+            "Destroy cancelled: the stack name was not confirmed.",
+            "Type the stack name exactly, or pass --yes to destroy without asking.",
+        )
+
+
+@app.command()
+def destroy(
+    stack: str = STACK,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    json_out: bool = JSON,
+    work_dir: Path | None = WORK_DIR,
+) -> None:
+    """Delete the stack's resources (asks you to type the stack name unless --yes)."""
+    from infra import automation
+
+    settings, target = _target(stack, work_dir)
+    automation.require_pulumi_cli()  # before asking: a confirmation that leads nowhere wastes the user's time
+    if not yes:
+        confirm_destroy(target)
+    changes = automation.destroy(target, _stream, settings=settings)
+    if json_out:
+        emit_json({"stack": stack, "changes": changes})
+    else:
+        stderr.print(f"Stack {stack!r} destroyed.")
+
+
+def _print_outputs(outputs: dict[str, Any]) -> None:
+    for name, value in outputs.items():
+        stdout.print(f"[bold]{name}[/]: {escape(_compact(value))}", highlight=False)
+
+
+@app.command()
+def outputs(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
+    """The stack's outputs: live from Pulumi when installed, else the copy saved by the last `up`/`outputs`."""
+    from infra.outputs import read_stack_outputs
+    from tunedeck.settings import load_settings
+
+    result = read_stack_outputs(stack, load_settings(), work_dir=work_dir, env=os.environ)
+    if result.source == "saved":
+        when = result.saved_at.isoformat() if result.saved_at else "an earlier run"
+        stderr.print(f"[dim]Pulumi CLI not installed: showing the outputs saved at {when}.[/]")
+    if json_out:
+        emit_json(result)
+    else:
+        _print_outputs(result.as_outputs())
