@@ -120,7 +120,10 @@ def _build_anthropic(settings: Settings, overrides: dict[str, Any]) -> Provider:
 def _build_vertex(settings: Settings, overrides: dict[str, Any]) -> Provider:
     from providers.vertex.adapter import VertexProvider
 
-    return VertexProvider(vertex_config(settings, **overrides))
+    rates = settings.section("endpoint_rates").get("vertex")
+    return VertexProvider(
+        vertex_config(settings, **overrides), rate_overrides=rates if isinstance(rates, dict) else None
+    )
 
 
 def _build_local(settings: Settings, overrides: dict[str, Any]) -> Provider:
