@@ -14,13 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from providers.base import CLIENT_KEY_LABEL, Provider, ProviderJob, TuningSpec, resource_labels
 from providers.errors import ProviderError, RateLimitedError, UnavailableError
+from tunedeck.errors import UsageError
 from tunedeck.store import JobRecord, Store, Submission
 from tunedeck.store.datasets import file_sha256
 from tunedeck.store.jobs import spec_from_dict
 from tunedeck.store.records import utcnow
+
+if TYPE_CHECKING:
+    from tunedeck.costs import CostEstimate
+    from tunedeck.data.validate import ValidationReport
+    from tunedeck.progress import ProgressSink
+    from tunedeck.settings import Settings
 
 DEFAULT_STALE_INTENT = timedelta(minutes=10)
 """An intent this old with no remote job found is safely 'not submitted' (create calls finish in seconds)."""
@@ -211,3 +219,72 @@ def dataset_paths_spec(
     training_id = ensure_uploaded(store, provider, training)
     validation_id = ensure_uploaded(store, provider, validation) if validation else None
     return dataclasses.replace(spec, training_file=training_id, validation_file=validation_id)
+
+
+# -- planning: validate, estimate, then submit (what `jobs submit` and the TUI's submit screen both call) ---
+
+FINE_TUNABLE = ("openai", "vertex", "local")
+
+
+@dataclass
+class SubmissionPlan:
+    """Everything shown before asking to spend: the validation verdict and the cost estimate."""
+
+    provider: str
+    spec: TuningSpec
+    training: Path
+    validation: Path | None
+    report: ValidationReport
+    estimate: CostEstimate | None
+    cost_note: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+
+def plan_submission(
+    settings: Settings,
+    provider: str,
+    spec: TuningSpec,
+    training: Path,
+    validation: Path | None = None,
+    progress: ProgressSink | None = None,
+) -> SubmissionPlan:
+    """Validate the files for `provider` and estimate the bill; nothing is uploaded or paid for yet."""
+    if provider not in FINE_TUNABLE:
+        raise UsageError(f"{provider} does not offer fine-tuning here.", f"Use one of: {', '.join(FINE_TUNABLE)}.")
+    from tunedeck.data.validate import validate_file
+    from tunedeck.progress import ignore_progress
+
+    epochs = spec.n_epochs if isinstance(spec.n_epochs, int) else None
+    report = validate_file(
+        training,
+        provider=provider,
+        model=spec.base_model,
+        validation_path=validation,
+        epochs=epochs,
+        settings=settings,
+        progress=progress or ignore_progress,
+    )
+    if validation is not None and report.ok:
+        held_out = validate_file(validation, provider=provider, model=spec.base_model, settings=settings)
+        report.errors += held_out.errors
+        report.ok = report.ok and held_out.ok
+    return SubmissionPlan(provider, spec, training, validation, report, report.stats.cost, report.stats.cost_note)
+
+
+def execute_plan(store: Store, provider: Provider, plan: SubmissionPlan, *, hook: SubmitHook = _no_hook) -> JobRecord:
+    """Upload (deduplicated) and submit (idempotent). Refuses a plan whose validation failed."""
+    if not plan.ok:
+        raise UsageError("The dataset has validation errors; nothing was submitted.", "Fix them and submit again.")
+    spec = dataset_paths_spec(store, provider, plan.spec, plan.training, plan.validation)
+    estimate = plan.estimate
+    return submit_job(
+        store,
+        provider,
+        spec,
+        estimated_tokens=estimate.trained_tokens if estimate else None,
+        estimated_cost_usd=estimate.estimated_usd if estimate else None,
+        hook=hook,
+    )

@@ -1,0 +1,117 @@
+"""`Workspace`: settings, the store and provider adapters wired once, so the CLI and the TUI share one core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tunedeck.monitor import Monitor
+from tunedeck.monitor_backoff import BackoffPolicy
+from tunedeck.store import Store
+from tunedeck.submit import ReconcileResult, reconcile, stale_intent_after
+
+if TYPE_CHECKING:
+    from providers.base import ChatChunk, ChatMessage, Provider
+    from tunedeck.settings import Settings
+
+ProviderFactory = Callable[[str], "Provider"]
+
+
+def policy_from_config(settings: Settings) -> BackoffPolicy:
+    """`[monitor] interval_s`, `max_interval_s`: how often unfinished jobs are asked about."""
+    section = settings.section("monitor")
+    default = BackoffPolicy()
+    return BackoffPolicy(
+        base_s=float(section.get("interval_s", default.base_s)),
+        max_s=float(section.get("max_interval_s", default.max_s)),
+    )
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    store: Store
+    provider_factory: ProviderFactory | None = None
+    """Injected by tests and the TUI; by default adapters come from `providers.registry`."""
+    _providers: dict[str, Provider] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:
+        from tunedeck.settings import load_settings
+
+        settings = settings or load_settings()
+        return cls(settings, Store.open(settings), provider_factory)
+
+    def provider(self, name: str) -> Provider:
+        if name not in self._providers:
+            if self.provider_factory is not None:
+                self._providers[name] = self.provider_factory(name)
+            else:
+                from providers.registry import get_provider  # deferred: adapters pull in their SDKs lazily anyway
+
+                self._providers[name] = get_provider(name, self.settings)
+        return self._providers[name]
+
+    def monitor(self, policy: BackoffPolicy | None = None) -> Monitor:
+        """A monitor that also runs each endpoint's idle auto-teardown on every round of `run()`."""
+        return Monitor(
+            self.store,
+            self.provider,
+            policy=policy or policy_from_config(self.settings),
+            settings=self.settings,
+            on_tick=self.auto_teardown_idle,
+        )
+
+    def auto_teardown_idle(self) -> None:
+        from tunedeck.teardown import auto_teardown_idle
+
+        auto_teardown_idle(self.store, self.provider)
+
+    def reconcile(self) -> list[ReconcileResult]:
+        """Settle submissions a crash left as intents; asks only providers that have one."""
+        return reconcile(self.store, self.provider, stale_after=stale_intent_after(self.settings.config))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def chat(
+        self,
+        provider: str,
+        model: str,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> Iterator[ChatChunk]:
+        """Stream a reply, and mark endpoints serving `model` as used so idle teardown leaves them be."""
+        from tunedeck.teardown import record_use
+
+        yield from self.provider(provider).chat(model, messages, max_tokens=max_tokens, temperature=temperature)
+        record_use(self.store, provider, model)
+
+    def guess_provider(self, model: str) -> str | None:
+        """The provider of a model tunedeck made, else one implied by the name; None when it cannot tell."""
+        for record in self.store.list_models():
+            if record.name == model:
+                return record.provider
+        for endpoint in self.store.list_endpoints():
+            if model in (endpoint.model, endpoint.id, endpoint.display_name):
+                return endpoint.provider
+        name = model.removeprefix("ft:")
+        for prefix, provider in _NAME_PREFIXES:
+            if name.startswith(prefix):
+                return provider
+        return None
+
+
+_NAME_PREFIXES = (
+    ("claude", "anthropic"),
+    ("gemini", "vertex"),
+    ("projects/", "vertex"),
+    ("gpt-", "openai"),
+    ("o1", "openai"),
+    ("o3", "openai"),
+    ("o4", "openai"),
+    ("SmolLM", "local"),
+)
