@@ -9,16 +9,23 @@ from tunedeck.data.issues import Code, Issue, issue
 from tunedeck.data.model import Example
 from tunedeck.data.rules import ProviderRules
 
-# Degenerate repetition ("the the the …", a sentence pasted twenty times) compresses far better than
-# natural text, so zlib is a cheap first filter (prose stays above ~0.4). Long tables and logs also
-# compress well, so a hit is confirmed by one short word n-gram covering most of the message.
+# Degenerate repetition ("the the the …", a sentence pasted twenty times) is a run of one short
+# pattern covering most of a message; a run covering over half of it always spans the middle, so
+# the 12 characters there recur. That cheap probe lets ordinary messages skip the real test:
+# zlib first (prose stays above ~0.4, loops fall below 0.2), then one short word n-gram covering
+# most of the message, which spares long tables and logs that also compress well.
 REPETITION_MIN_CHARS = 200
+REPETITION_PROBE = 12
+REPETITION_PROBE_HITS = 3
 REPETITION_MAX_RATIO = 0.2
 REPETITION_MIN_COVERAGE = 0.6
 
 
 def is_degenerate(text: str) -> bool:
     if len(text) < REPETITION_MIN_CHARS:
+        return False
+    middle = len(text) // 2
+    if text.count(text[middle : middle + REPETITION_PROBE]) < REPETITION_PROBE_HITS:
         return False
     data = text.encode("utf-8")
     if len(zlib.compress(data, 1)) / len(data) >= REPETITION_MAX_RATIO:

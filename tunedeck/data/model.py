@@ -74,6 +74,13 @@ class Example:
     def digest(self) -> int:
         """A 64-bit fingerprint of the content, equal for equal examples whatever their source format."""
         payload = orjson.dumps(
-            [self.system, [m.to_openai() for m in self.messages], [m.other_parts for m in self.messages], self.tools]
+            (
+                self.system,
+                [
+                    (m.role, m.content, m.name, m.weight, m.tool_calls, m.tool_call_id, m.other_parts or None)
+                    for m in self.messages
+                ],
+                self.tools,
+            )
         )
         return int.from_bytes(hashlib.blake2b(payload, digest_size=8).digest(), "big")

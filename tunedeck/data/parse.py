@@ -16,6 +16,7 @@ from tunedeck.data.model import Example, Message, Role
 Parsed = tuple[Example | None, list[Issue]]
 
 _OPENAI_ROLES = frozenset({"system", "user", "assistant", "tool"})
+_FAST_ROLES = frozenset({"system", "user", "assistant"})
 _VERTEX_ROLES: dict[str, Role] = {"user": "user", "model": "assistant"}
 _VERTEX_OTHER_PARTS = frozenset({"functionCall", "functionResponse", "inlineData", "fileData"})
 
@@ -56,6 +57,13 @@ def parse_openai(record: dict[str, Any], line: int) -> Parsed:
     system: str | None = None
     turns: list[Message] = []
     for index, raw in enumerate(messages, 1):
+        if type(raw) is dict and len(raw) == 2 and type(raw.get("content")) is str and raw.get("role") in _FAST_ROLES:
+            # The common case, {"role", "content": str}, skips the field-by-field checks below.
+            if raw["role"] == "system" and not turns and system is None:
+                system = raw["content"]
+            else:
+                turns.append(Message(raw["role"], raw["content"]))
+            continue
         where = f"Message {index}"
         if not isinstance(raw, dict):
             problems.append(issue(line, Code.MESSAGE_NOT_OBJECT, f"{where} is {_type_name(raw)}; make it an object."))

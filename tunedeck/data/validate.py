@@ -6,7 +6,6 @@ fingerprints, never stored examples, so memory grows by a few dozen bytes per ex
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -18,7 +17,7 @@ from tunedeck.data.issues import Code, Issue, issue
 from tunedeck.data.reader import iter_examples, resolve_format
 from tunedeck.data.rules import RECOMMENDED_MIN_EXAMPLES, auto_epochs, rules_for, token_limit
 from tunedeck.data.stats import DatasetStats, Distribution, StatsCollector
-from tunedeck.data.tokencount import Counted, TokenCounter
+from tunedeck.data.tokencount import Counted, TokenCounter, default_workers
 from tunedeck.data.tokens import encoding_name_for_model
 from tunedeck.errors import TunedeckError
 from tunedeck.progress import Progress, ProgressSink, ignore_progress
@@ -76,14 +75,17 @@ def validate_file(
     epochs: int | None = None,
     settings: Settings | None = None,
     progress: ProgressSink = ignore_progress,
+    workers: int | None = None,
 ) -> ValidationReport:
-    """Check every record; never stops at the first problem. Raises UnreadableInputError if unreadable."""
+    """Check every record; never stops at the first problem. Raises UnreadableInputError if unreadable.
+
+    `workers`: tokenizer processes (None: chosen from the file size, see `default_workers`).
+    """
     path = Path(path)
     rules = rules_for(provider)
     model = model or rules.default_model
     resolved = resolve_format(path, fmt, rules.native_format)
     enc_name, token_method, tokens_estimated = _token_setup(provider, model, encoding)
-    counter = TokenCounter(enc_name)
     limit = token_limit(rules, model)
     held_out = _fingerprints(Path(validation_path), None) if validation_path is not None else {}
     total_bytes = path.stat().st_size
@@ -98,10 +100,10 @@ def validate_file(
     stats = DatasetStats(format=resolved.value, provider=provider, model=model, token_limit=limit)
     collector = StatsCollector()
     seen: dict[int, int] = {}
-    systems: dict[int, list[int]] = {}  # fingerprint → [count, first line]
-    done_bytes = 0
+    systems: dict[int, list[int]] = {}  # hash of the system prompt → [count, first line]
+    done_bytes = n_lines = n_blank = n_examples = n_valid = missing_system = missing_user = duplicates = 0
 
-    def take(counted_items: Iterable[Counted]) -> None:
+    def take(counted_items: list[Counted]) -> None:
         for counted in counted_items:
             if collector.add_tokens(counted.tokens, counted.assistant_tokens, limit):
                 problems.append(
@@ -113,54 +115,62 @@ def validate_file(
                     )
                 )
 
-    for record in iter_examples(path, resolved):
-        stats.n_lines = record.line
-        done_bytes += record.n_bytes
-        problems.extend(record.problems)
-        if record.blank:
-            stats.n_blank_lines += 1
-            continue
-        if record.header:
-            continue
-        stats.n_examples += 1
-        if stats.n_examples % _PROGRESS_EVERY == 0:
-            progress(Progress("Checking", done_bytes, total_bytes, "B"))
-        example = record.example
-        if example is None or record.has_error:
-            continue
-        checked = check_example(example, record.line, rules)
-        problems.extend(checked)
-        if any(p.severity == "error" for p in checked):
-            continue
-        stats.n_valid_examples += 1
-        stats.missing_system += example.system is None
-        stats.missing_user += not example.has_role("user")
-        collector.add_messages(len(example.messages) + (example.system is not None))
-        digest = example.digest()
-        first = seen.setdefault(digest, record.line)
-        if first != record.line:
-            stats.duplicates += 1
-            problems.append(
-                issue(record.line, Code.DUPLICATE_EXAMPLE, f"Exact duplicate of line {first}; remove one of them.")
-            )
-        if digest in held_out:
-            problems.append(
-                issue(
-                    record.line,
-                    Code.VALIDATION_OVERLAP,
-                    f"Also in the validation file (line {held_out[digest]}); remove it from one side.",
+    workers = default_workers(total_bytes) if workers is None else workers
+    with TokenCounter(enc_name, workers) as counter:
+        for record in iter_examples(path, resolved):
+            n_lines = record.line
+            done_bytes += record.n_bytes
+            if record.problems:
+                problems.extend(record.problems)
+            if record.blank:
+                n_blank += 1
+                continue
+            if record.header:
+                continue
+            n_examples += 1
+            if n_examples % _PROGRESS_EVERY == 0:
+                progress(Progress("Checking", done_bytes, total_bytes, "B"))
+            example = record.example
+            if example is None or record.has_error:
+                continue
+            checked = check_example(example, record.line, rules)
+            if checked:
+                problems.extend(checked)
+                if any(p.severity == "error" for p in checked):
+                    continue
+            n_valid += 1
+            if example.system is None:
+                missing_system += 1
+            else:
+                key = hash(example.system)
+                if key in systems:
+                    systems[key][0] += 1
+                elif len(systems) < _MAX_SYSTEM_PROMPTS_TRACKED:
+                    systems[key] = [1, record.line]
+            if not example.has_role("user"):
+                missing_user += 1
+            collector.add_messages(len(example.messages) + (example.system is not None))
+            digest = example.digest()
+            first = seen.setdefault(digest, record.line)
+            if first != record.line:
+                duplicates += 1
+                problems.append(
+                    issue(record.line, Code.DUPLICATE_EXAMPLE, f"Exact duplicate of line {first}; remove one of them.")
                 )
-            )
-        if example.system is not None:
-            key = hash(example.system)
-            if key in systems:
-                systems[key][0] += 1
-            elif len(systems) < _MAX_SYSTEM_PROMPTS_TRACKED:
-                systems[key] = [1, record.line]
-        take(counter.add(record.line, example))
-    take(counter.flush())
+            if digest in held_out:
+                problems.append(
+                    issue(
+                        record.line,
+                        Code.VALIDATION_OVERLAP,
+                        f"Also in the validation file (line {held_out[digest]}); remove it from one side.",
+                    )
+                )
+            take(counter.add(record.line, example))
+        take(counter.flush())
     progress(Progress("Checking", total_bytes, total_bytes, "B"))
-    stats.n_bytes = total_bytes
+    stats.n_bytes, stats.n_lines, stats.n_blank_lines = total_bytes, n_lines, n_blank
+    stats.n_examples, stats.n_valid_examples, stats.duplicates = n_examples, n_valid, duplicates
+    stats.missing_system, stats.missing_user = missing_system, missing_user
 
     problems.extend(_file_level(stats, systems, rules.min_examples, provider))
     _finish_stats(stats, collector, counter, token_method, tokens_estimated, epochs, settings)

@@ -43,6 +43,8 @@ def _gemini_turns(example: Example, notes: set[str]) -> list[Message]:
             notes.add("tool-messages-dropped")
         elif message.role == "system":
             notes.add("mid-system-dropped")
+        elif message.tool_calls and not message.content and not message.other_parts:
+            notes.add("tool-calls-dropped")  # a turn that only called tools has nothing left to say
         else:
             kept.append(message)
     if example.tools:
