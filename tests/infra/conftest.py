@@ -50,6 +50,7 @@ def no_pulumi_env(tmp_path: Path) -> dict[str, str]:
     bin_dir.mkdir()
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(bin_dir), "/usr/bin", "/bin"])
+    env["COLUMNS"] = "200"  # rich wraps at 80 columns off a terminal, which would split messages
     assert shutil.which("pulumi", path=env["PATH"]) is None
     return env
 
