@@ -100,7 +100,9 @@ class OpenAIProvider:
         try:
             yield
         except openai.OpenAIError as exc:
-            raise translate_openai_error(exc, self.name, self.hints, fine_tuning=fine_tuning) from exc
+            # Only OpenAI itself is winding fine-tuning down; elsewhere a 403 is just a 403.
+            eligible_check = fine_tuning and self.name == "openai"
+            raise translate_openai_error(exc, self.name, self.hints, fine_tuning=eligible_check) from exc
 
     def _call(self, fn: Callable[[], T], *, fine_tuning: bool = False) -> T:
         with self._boundary(fine_tuning=fine_tuning):

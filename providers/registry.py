@@ -102,6 +102,7 @@ def local_config(settings: Settings, **overrides: Any) -> LocalConfig:
         api_key=_secret(section.get("api_key")) or get_secret("local"),
         autostart=bool(section.get("autostart", True)),
         start_timeout_s=float(section.get("start_timeout_s", 60.0)),
+        stop_at_exit=bool(section.get("stop_at_exit", True)),
     )
 
 

@@ -33,7 +33,10 @@ def _config(fake_gcs: FakeGCS, bucket: str) -> VertexConfig:
 
 def _dataset(tmp_path: Path, lines: int = 200) -> Path:
     path = tmp_path / "train.jsonl"
-    row = '{"contents": [{"role": "user", "parts": [{"text": "question %d"}]}, {"role": "model", "parts": [{"text": "answer"}]}]}\n'
+    row = (
+        '{"contents": [{"role": "user", "parts": [{"text": "question %d"}]}, '
+        '{"role": "model", "parts": [{"text": "answer"}]}]}\n'
+    )
     path.write_text("".join(row % i for i in range(lines)), encoding="utf-8")
     return path
 

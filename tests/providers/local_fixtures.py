@@ -1,0 +1,65 @@
+"""The real local backend app on an in-thread uvicorn with a fast fake trainer, for provider contract tests.
+
+The real trainer is exercised end to end by the backend's own tests; here the HTTP server, job queue, worker
+processes, events and checkpoints are all real and only the training loop is short.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+FAKE_TRAIN_FN = "tests.providers.local_fixtures:fake_train"
+SLOW_SEED = 4242
+"""A job with this seed trains slowly enough to be cancelled mid-run."""
+
+
+def fake_train(request: Any, emit: Callable[[dict[str, Any]], None], should_stop: Callable[[], bool]) -> dict[str, Any]:
+    total, step_s = (40, 0.5) if request.seed == SLOW_SEED else (4, 0.02)
+    emit({"type": "message", "level": "info", "message": f"Training {total} steps"})
+    for step in range(1, total + 1):
+        if should_stop():
+            from tunedeck.backend.trainer import TrainingCancelled
+
+            raise TrainingCancelled()
+        time.sleep(step_s)
+        emit({"type": "metrics", "step": step, "total_steps": total, "epoch": step / total,
+              "train_loss": 2.0 / step, "train_mean_token_accuracy": 0.1 * step, "valid_loss": None,
+              "valid_mean_token_accuracy": None, "trained_tokens": 10 * step, "elapsed_s": step * step_s,
+              "estimated_remaining_s": (total - step) * step_s})  # fmt: skip
+    final = Path(request.output_dir) / "final"
+    final.mkdir(parents=True, exist_ok=True)
+    emit({"type": "checkpoint", "epoch": 1, "step": total, "path": str(final), "metrics": {"train_loss": 2.0 / total}})
+    return {"adapter_path": str(final), "trained_tokens": 10 * total, "steps": total, "hyperparameters": {}}
+
+
+class ThreadServer:
+    """`create_app(ServerConfig(...))` served by uvicorn on 127.0.0.1 in a daemon thread."""
+
+    def __init__(self, data_dir: Path, cache_dir: Path, api_key: str | None = None) -> None:
+        import uvicorn
+
+        from tunedeck.backend.server.app import create_app
+        from tunedeck.backend.server.state import ServerConfig
+
+        config = ServerConfig(data_dir=data_dir, cache_dir=cache_dir, api_key=api_key, train_fn=FAKE_TRAIN_FN)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise TimeoutError("uvicorn did not start in 30 s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        self.sock.close()
