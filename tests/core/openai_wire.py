@@ -33,6 +33,7 @@ class WireState:
     url: str = ""
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     creates: list[dict[str, Any]] = field(default_factory=list)
+    chats: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[float, str, str]] = field(default_factory=list)
     """(monotonic time, method, path) of every request."""
     failures: list[Failure] = field(default_factory=list)
@@ -85,6 +86,14 @@ def openai_wire() -> Iterator[WireState]:
             self.end_headers()
             self.wfile.write(payload)
 
+        def _sse(self, chunks: list[dict[str, Any]]) -> None:
+            payload = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("content-length", str(len(payload.encode())))
+            self.end_headers()
+            self.wfile.write(payload.encode())
+
         def _handle(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
@@ -103,6 +112,18 @@ def openai_wire() -> Iterator[WireState]:
                 return self._send(200, {"id": f"file-{len(body)}", "object": "file", "bytes": len(body),
                                         "created_at": 1, "filename": "train.jsonl", "purpose": "fine-tune",
                                         "status": "processed"})  # fmt: skip
+            if self.command == "POST" and path == "/v1/chat/completions":
+                request = json.loads(body)
+                state.chats.append(request)
+                base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": request["model"]}
+                words = ["Reset ", "it ", "in ", "Settings."]
+                chunks = [
+                    {**base, "choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]} for w in words
+                ]
+                chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                usage = {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16}
+                chunks.append({**base, "choices": [], "usage": usage})
+                return self._sse(chunks)
             if self.command == "POST" and path == "/v1/fine_tuning/jobs":
                 request = json.loads(body)
                 job_id = f"ftjob-{len(state.jobs) + 1}"

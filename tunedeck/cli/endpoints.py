@@ -103,8 +103,8 @@ def list_cmd(provider: ProviderOpt = None, json_out: JsonOpt = False) -> None:
         return
     from rich.table import Table
 
-    table = Table("provider", "id", "model", "rate/h", "uptime", "accrued", "last use", "auto-teardown", "")
-    for view in [*found.ours, *found.not_ours]:
+    table = Table("provider", "id", "model", "rate/h", "uptime", "accrued", "last use", "auto-teardown")
+    for view in found.ours:
         data = _view_json(view)
         rate = data["hourly_rate_usd"]
         table.add_row(
@@ -116,9 +116,13 @@ def list_cmd(provider: ProviderOpt = None, json_out: JsonOpt = False) -> None:
             "—" if data["accrued_usd"] is None else f"${data['accrued_usd']:,.2f}",
             "never" if data["last_used_at"] is None else f"{_duration(data['idle_s'])} ago",
             f"after {_duration(data['idle_teardown_s'])} idle" if data["idle_teardown_s"] else "off",
-            "" if view.ours else "[yellow]not ours[/]",
         )
-    stdout.print(table)
+    if found.ours:
+        stdout.print(table)
+    for view in found.not_ours:
+        rate = view.live.hourly_rate_usd if view.live else None
+        billed = f"${rate:,.2f}/h" if rate is not None else "per token"
+        stdout.print(f"not ours (left alone): {view.provider}:{view.id} {view.model} {billed}", highlight=False)
 
 
 def _resolve(workspace: Workspace, endpoint: str, provider: str | None) -> tuple[str, str]:
@@ -200,7 +204,7 @@ def autostop_cmd(
     """Idle auto-teardown for one endpoint, run by the monitor (`jobs watch`, the TUI)."""
     from tunedeck.teardown import parse_duration
 
-    if (idle is None) != off:
+    if (idle is not None) != off:
         workspace = open_workspace()
         name, endpoint_id = _resolve(workspace, endpoint, provider)
         seconds = None if off else parse_duration(idle or "").total_seconds()
