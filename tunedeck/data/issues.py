@@ -35,7 +35,6 @@ class Code(StrEnum):
     CSV_COLUMN_COUNT = "csv-column-count"
     TOO_FEW_EXAMPLES = "too-few-examples"
     FORMAT_NOT_ACCEPTED = "format-not-accepted"
-    UNKNOWN_FORMAT = "unknown-format"
     # Warnings: the file is accepted, but the result may disappoint.
     BLANK_LINE = "blank-line"
     DUPLICATE_EXAMPLE = "duplicate-example"
