@@ -9,7 +9,7 @@ if __name__ == "__main__":
     # Pulumi runs this directory as a script with `infra/` first on sys.path; the package imports below need
     # the repository root instead (and `infra/config.py` must not shadow a top-level `config`).
     _here, _root = Path(__file__).resolve().parent, str(Path(__file__).resolve().parent.parent)
-    sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != _here]
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
     if _root not in sys.path:
         sys.path.insert(0, _root)
 

@@ -4,6 +4,9 @@ and that what is declared is exactly what the config asks for."""
 from __future__ import annotations
 
 import importlib
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pulumi
@@ -12,7 +15,8 @@ import pytest
 from infra.components.storage import TuningBucket, TuningBucketArgs
 from infra.config import DATASET_PREFIX, OWNERSHIP_LABELS
 from infra.mocks import FAKE_PROJECT_NUMBER, REDACTED, RecordedResource, RecordingMocks, RecordingMonitor
-from tests.infra.conftest import config, declare
+from infra.outputs import ALL_OUTPUTS
+from tests.infra.conftest import REPO_ROOT, config, declare
 
 BUCKET = "gcp:storage/bucket:Bucket"
 BUCKET_IAM = "gcp:storage/bucketIAMMember:BucketIAMMember"
@@ -218,3 +222,29 @@ def test_label_support_detection_is_not_vacuous() -> None:
     assert _supports_labels(BUCKET) and _supports_labels(ENDPOINT)
     assert not _supports_labels("gcp:serviceaccount/account:Account")
     assert not _supports_labels(BUDGET)
+
+
+LANGUAGE_HOST = """
+import json, runpy, sys
+import pulumi
+from infra.mocks import RecordingMocks, RecordingMonitor
+recorder = RecordingMocks()
+pulumi.runtime.set_mocks(recorder, project="tunedeck", stack="dev", monitor=RecordingMonitor(recorder))
+pulumi.runtime.set_all_config({"gcp:project": "my-gcp-project", "gcp:region": "us-central1"})
+sys.path.insert(0, "")  # as Pulumi's language host: the program directory (infra/) is the cwd
+pulumi.runtime.test(lambda: runpy.run_path(".", run_name="__main__"))()
+outputs = pulumi.runtime.get_root_resource().outputs
+print(json.dumps({"types": sorted({r.type for r in recorder.custom()}), "exports": sorted(outputs),
+                  "infra_dir_on_path": any(p in ("", ".") for p in sys.path)}))
+"""
+
+
+def test_program_runs_the_way_pulumi_runs_a_directory_program() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LANGUAGE_HOST], cwd=REPO_ROOT / "infra", capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert BUCKET in result["types"]
+    assert result["exports"] == sorted(ALL_OUTPUTS)
+    assert result["infra_dir_on_path"] is False  # infra/config.py must not shadow a top-level `config`

@@ -127,6 +127,9 @@ def refresh(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = W
     changes = automation.refresh(target, _stream)
     if json_out:
         emit_json({"stack": stack, "changes": changes})
+    else:
+        summary = ", ".join(f"{op} {count}" for op, count in changes.items()) or "no changes"
+        stderr.print(f"Stack {stack!r} refreshed: {summary}.")
 
 
 def _destroy_warning(target: InfraTarget) -> str:
