@@ -1,0 +1,127 @@
+"""`profile chat` and `profile eval` end to end: the real CLI, the real OpenAI and Anthropic adapters (official
+SDKs), and the real local backend (`tunedeck serve`) answering with the SmolLM2 base model at temperature 0.
+
+The answers come from a real model, so the assertions are on structure: citations listed, both columns
+filled, scores in [0, 1] — never on the exact text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MODEL_CACHE, REPO_ROOT
+from tests.profiles.conftest import write_dataset
+
+# Every generated token costs real CPU time on a shared machine, so replies are capped at a few tokens.
+pytestmark = pytest.mark.slow
+BASE_MODEL = "smollm2-135m-instruct"
+HELD_OUT = [
+    ("My VPN shows a certificate error.", "Run Refresh VPN Profile in Software Center."),
+    ("Printouts come out faint grey.", "The toner is low; spare cartridges are by the kitchen."),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m tunedeck serve --port 0` on loopback; yields its base URL (…/v1)."""
+    home = tmp_path_factory.mktemp("serve-home")
+    data_dir = home / "backend"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNEDECK_")}
+    env |= {"TUNEDECK_HOME": str(home), "TUNEDECK_CACHE_DIR": str(MODEL_CACHE)}
+    log = (home / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tunedeck", "serve", "--port", "0", "--data-dir", str(data_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=REPO_ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        info = data_dir / "server.json"
+        while not info.is_file():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("tunedeck serve did not start:\n" + (home / "serve.log").read_text())
+            time.sleep(0.1)
+        yield json.loads(info.read_text())["base_url"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def project(server: str, profile_dir: Path, isolated_home: Path) -> Path:
+    """The profile fixture pointed at the local server through config.toml, as a user would configure it."""
+    config = isolated_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    root = server.removesuffix("/v1")
+    config.write_text(f'[openai]\nbase_url = "{server}"\n\n[anthropic]\nbase_url = "{root}"\n', encoding="utf-8")
+    profile = profile_dir / "profiles" / "helpdesk.toml"
+    text = profile.read_text(encoding="utf-8").replace('provider = "anthropic"', 'provider = "openai"')
+    text = text.replace('model = "claude-test"', f'model = "{BASE_MODEL}"\nmax_tokens = 8')
+    profile.write_text(text, encoding="utf-8")
+    write_dataset(profile_dir / "heldout.jsonl", HELD_OUT)
+    return profile_dir
+
+
+def cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "tunedeck", "profile", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=project,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_chat_streams_an_answer_then_lists_sources(project: Path) -> None:
+    result = cli(project, "chat", "helpdesk", "--message", "How do I fix a VPN certificate error?")
+    answer, _, sources = result.stdout.partition("\nSources:" if "\nSources:" in result.stdout else "\nRetrieved")
+    assert answer.strip(), result.stdout
+    labels = [line.strip() for line in sources.splitlines() if line.strip().startswith("[")]
+    assert labels and labels[0] == "[1] docs/vpn.md#Certificate errors"
+
+
+def test_chat_json_through_the_anthropic_adapter_uses_the_xml_layout(project: Path) -> None:
+    result = cli(project, "chat", "helpdesk", "--provider", "anthropic", "--message", "printer toner is low", "--json")
+    data = json.loads(result.stdout)
+    assert data["answer"].strip() and data["layout"] == "xml"
+    assert data["sources"][0]["label"] == "docs/printing.md#Toner"
+    assert set(data["cited"]) <= {source["label"] for source in data["sources"]}
+    assert data["completion_tokens"] is None or 0 < data["completion_tokens"] <= 8
+
+
+def test_eval_json_fills_both_columns_with_scores(project: Path) -> None:
+    args = ("heldout.jsonl", "--against-model", BASE_MODEL, "--max-tokens", "4", "--json")
+    result = cli(project, "eval", "helpdesk", *args)
+    data = json.loads(result.stdout)
+    assert data["against_label"] == "tuned" and data["profile_target"] == f"openai:{BASE_MODEL}"
+    assert [row["question"] for row in data["rows"]] == [q for q, _ in HELD_OUT]
+    for row in data["rows"]:
+        for side in ("profile", "against"):
+            assert row[side]["error"] is None and row[side]["text"].strip()
+            assert 0.0 <= row[side]["rouge_l"] <= 1.0 and 0.0 <= row[side]["token_f1"] <= 1.0
+    for value in data["means"].values():
+        assert 0.0 <= value <= 1.0
+
+
+def test_eval_table_has_means(project: Path) -> None:
+    result = cli(project, "eval", "helpdesk", "heldout.jsonl", "--limit", "1", "--max-tokens", "4")
+    assert "profile answer" in result.stdout and "bare answer" in result.stdout
+    assert "mean" in result.stdout and HELD_OUT[0][0][:20] in result.stdout
