@@ -178,14 +178,19 @@ class OpenAIProvider:
         return self._job(self._call(lambda: self._client().fine_tuning.jobs.cancel(job_id), fine_tuning=True))
 
     def list_events(self, job_id: str, after: str | None = None) -> list[JobEvent]:
-        def fetch() -> list[Any]:
-            jobs = self._client().fine_tuning.jobs
-            if after:
-                return list(jobs.list_events(job_id, after=after, limit=100).data)
-            return list(jobs.list_events(job_id, limit=100))  # auto-paginates through the whole history
+        """Events in time order; with `after`, only those newer than that event id."""
 
-        events = [self._event(e) for e in self._call(fetch)]
-        return sorted(events, key=lambda e: (e.created_at, e.id))  # the API answers newest first
+        def fetch() -> list[Any]:
+            # The API lists newest first and its own `after` is a cursor towards *older* events, so walk from
+            # the newest and stop at the caller's last-seen event.
+            newer = []
+            for event in self._client().fine_tuning.jobs.list_events(job_id, limit=100):
+                if after is not None and event.id == after:
+                    break
+                newer.append(event)
+            return newer
+
+        return [self._event(e) for e in reversed(self._call(fetch))]
 
     @staticmethod
     def _event(event: Any) -> JobEvent:
