@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from tunedeck.backend.device import ComputePlan
@@ -44,7 +44,7 @@ def generate_ids(
     eos_ids: frozenset[int] = frozenset(),
     step_context: StepContext | None = None,
     model_for_step: Callable[[], Any] | None = None,
-) -> Iterator[int]:
+) -> Generator[int, None, None]:
     """Yield up to `max_tokens` new token ids, stopping after the first one in `eos_ids`.
 
     Each forward pass runs inside `step_context()` (the engine's lock + adapter switch), on the model that

@@ -75,6 +75,16 @@ def resolve_hyperparameters(n_examples: int, request: TrainRequest) -> dict[str,
     - learning_rate_multiplier: 1.0, i.e. lr = BASE_LEARNING_RATE (2e-3).
     """
     n = max(1, n_examples)
+    given = (request.n_epochs, request.batch_size, request.learning_rate_multiplier)
+    if any(v != "auto" and not (isinstance(v, int | float) and v > 0) for v in given) or any(
+        v != "auto" and not isinstance(v, int) for v in given[:2]
+    ):
+        raise UsageError(
+            f"Invalid hyperparameters: n_epochs={given[0]!r}, batch_size={given[1]!r}, "
+            f"learning_rate_multiplier={given[2]!r}.",
+            'n_epochs and batch_size must be whole numbers of at least 1 (or "auto"), learning_rate_multiplier '
+            'a number above 0 (or "auto").',
+        )
     batch = request.batch_size
     if batch == "auto":
         batch = 2 if n < 64 else 4 if n < 1024 else 8
@@ -84,11 +94,6 @@ def resolve_hyperparameters(n_examples: int, request: TrainRequest) -> dict[str,
     multiplier = request.learning_rate_multiplier
     if multiplier == "auto":
         multiplier = 1.0
-    if int(batch) < 1 or int(epochs) < 1 or not float(multiplier) > 0:
-        raise UsageError(
-            f"Invalid hyperparameters: n_epochs={epochs}, batch_size={batch}, learning_rate_multiplier={multiplier}.",
-            "n_epochs and batch_size must be at least 1 and learning_rate_multiplier above 0.",
-        )
     return {"n_epochs": int(epochs), "batch_size": int(batch), "learning_rate_multiplier": float(multiplier)}
 
 
