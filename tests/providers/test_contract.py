@@ -9,6 +9,7 @@ The local server is the real app (HTTP, job queue, worker processes, chat engine
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import uuid
@@ -39,7 +40,9 @@ from tests.providers.local_fixtures import SLOW_SEED, ThreadServer
 
 BASE = "smollm2-135m-instruct"
 ROWS = [
-    '{"messages": [{"role": "user", "content": "Ping %d?"}, {"role": "assistant", "content": "Pong %d."}]}' % (i, i)
+    json.dumps(
+        {"messages": [{"role": "user", "content": f"Ping {i}?"}, {"role": "assistant", "content": f"Pong {i}."}]}
+    )
     for i in range(12)
 ]
 
