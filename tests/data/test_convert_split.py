@@ -11,8 +11,11 @@ from tests.data.helpers import chat, good_file, write_lines
 from tests.data.test_formats import OPENAI_FULL
 from tunedeck.data import convert as convert_module
 from tunedeck.data.convert import convert_file
+from tunedeck.data.formats import DatasetFormat
+from tunedeck.data.model import Example
 from tunedeck.data.reader import load_conversations
 from tunedeck.data.split import split_file
+from tunedeck.data.writers import Written
 from tunedeck.errors import UsageError
 
 TRICKY_TEXT = 'Ünïcödé "quotes", commas,\nnewlines\r\n\ttabs and trailing spaces  '
@@ -109,15 +112,15 @@ def test_failure_mid_write_leaves_no_file_and_the_input_intact(tmp_path: Path, m
     target = tmp_path / "out.jsonl"
     target.write_text("previous content")
     calls = {"n": 0}
-    real = convert_module.JSONL_WRITERS["vertex"]
+    real = convert_module.JSONL_WRITERS[DatasetFormat.VERTEX]
 
-    def flaky(example):  # type: ignore[no-untyped-def]
+    def flaky(example: Example) -> Written:
         calls["n"] += 1
         if calls["n"] == 30:
             raise RuntimeError("disk full")
         return real(example)
 
-    monkeypatch.setitem(convert_module.JSONL_WRITERS, "vertex", flaky)
+    monkeypatch.setitem(convert_module.JSONL_WRITERS, DatasetFormat.VERTEX, flaky)
     with pytest.raises(RuntimeError):
         convert_file(source, target, "vertex")
     assert target.read_text() == "previous content"  # the old file survives untouched

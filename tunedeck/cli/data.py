@@ -51,9 +51,9 @@ def _handles_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except TunedeckError as error:
-            stderr.print(f"[bold red]error:[/] {error.title}", highlight=False)
+            stderr.print(f"[bold red]error:[/] {error.title}", highlight=False, soft_wrap=True)
             if error.hint:
-                stderr.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+                stderr.print(f"[yellow]hint:[/] {error.hint}", highlight=False, soft_wrap=True)
             raise typer.Exit(int(error.exit_code)) from error
 
     return wrapper  # type: ignore[return-value]
@@ -91,7 +91,9 @@ def _issue_lines(title: str, issues: list[Issue], limit: int, style: str) -> Non
     shown = f" (first {limit} of {len(issues)})" if len(issues) > limit else ""
     stdout.print(f"[bold {style}]{title}{shown}[/]")
     for item in issues[:limit]:
-        stdout.print(f"  line {item.line:>6}  [{style}]{item.code:<26}[/] {item.message}", highlight=False)
+        stdout.print(
+            f"  line {item.line:>6}  [{style}]{item.code:<26}[/] {item.message}", highlight=False, soft_wrap=True
+        )
 
 
 def _dist(value: Distribution | None) -> str:
@@ -161,15 +163,16 @@ def validate(
             f"{mark} {file}: {len(report.errors):,} error(s), {len(report.warnings):,} warning(s) — "
             f"{report.stats.n_examples:,} examples, {report.format}, checked for {report.provider} / {report.model}",
             highlight=False,
+            soft_wrap=True,
         )
         _issue_lines("Errors", report.errors, SHOW_ERRORS, "red")
         _issue_lines("Warnings", report.warnings, SHOW_WARNINGS, "yellow")
         if report.counts:
             stdout.print("[bold]Per code[/]")
             for code, count in sorted(report.counts.items(), key=lambda item: (-item[1], item[0])):
-                stdout.print(f"  {code:<28} {count:>8,}", highlight=False)
+                stdout.print(f"  {code:<28} {count:>8,}", highlight=False, soft_wrap=True)
         if report.stats.cost is not None:
-            stdout.print(f"Training: {report.stats.cost.describe()}", highlight=False)
+            stdout.print(f"Training: {report.stats.cost.describe()}", highlight=False, soft_wrap=True)
     raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.BAD_INPUT))
 
 
@@ -242,6 +245,7 @@ def convert(
             f"Wrote {result.n_written:,} of {result.n_read:,} examples ({result.input_format} → "
             f"{result.output_format}) to {result.output_path}",
             highlight=False,
+            soft_wrap=True,
         )
         for note in result.notes:
             lines = ", ".join(map(str, note.lines))
@@ -278,6 +282,7 @@ def split(
             f"{result.n_validation:,} validation examples → {result.validation_path}\n"
             f"seed {result.seed}; {result.duplicates:,} duplicate(s) kept with their copies",
             highlight=False,
+            soft_wrap=True,
         )
         _issue_lines("Skipped records with errors", result.skipped, SHOW_ERRORS, "red")
     raise typer.Exit(int(ExitCode.BAD_INPUT if result.skipped else ExitCode.OK))
