@@ -76,11 +76,13 @@ def _progress(path: Path, quiet: bool) -> Iterator[ProgressSink]:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with RichProgress(*columns, console=stderr, transient=True) as bar:
+    # No auto-refresh thread: the core forks tokenizer workers only from a single-threaded process.
+    with RichProgress(*columns, console=stderr, transient=True, auto_refresh=False) as bar:
         task = bar.add_task(path.name, total=None)
 
         def sink(progress: Progress) -> None:
             bar.update(task, completed=progress.done, total=progress.total, description=progress.task)
+            bar.refresh()
 
         yield sink
 
