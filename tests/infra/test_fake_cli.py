@@ -6,6 +6,7 @@ these tests cover what runs in between: workspace options, backend URL, and Pulu
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,7 +24,14 @@ case "$1" in
   stack)
     if [ "$FAKE_PULUMI_MODE" = missing ]; then echo "error: no stack named 'dev' found" >&2; exit 255; fi ;;
   up|preview|refresh|destroy)
+    if [ "$FAKE_PULUMI_MODE" = ok ]; then echo "Updating (dev):"; echo "   + tuning-bucket created"; exit 0; fi
     echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255 ;;
+esac
+case "$*" in
+  "stack output"*) echo "$FAKE_PULUMI_OUTPUTS" ;;
+  "stack history"*) echo '[{"kind": "update", "startTime": "2026-11-25T12:00:00.000Z", "message": "",
+    "environment": {}, "config": {}, "result": "succeeded", "endTime": "2026-11-25T12:01:00.000Z",
+    "resourceChanges": {"create": 11}}]' ;;
 esac
 exit 0
 """
@@ -72,3 +80,36 @@ def test_user_backend_url_is_passed_to_pulumi(fake_env: dict[str, str]) -> None:
     done = run({**fake_env, "PULUMI_BACKEND_URL": "gs://team-state"}, "up")
     assert done.returncode == 3, done.stderr
     assert all(line.startswith("gs://team-state|") for line in calls(fake_env) if "|version" not in line)
+
+
+OUTPUTS = {
+    "project": "my-gcp-project",
+    "region": "us-central1",
+    "bucket_name": "tunedeck-my-gcp-project",
+    "bucket_uri": "gs://tunedeck-my-gcp-project",
+    "service_account_email": "tunedeck-tuning@my-gcp-project.iam.gserviceaccount.com",
+    "endpoint_names": [],
+}
+
+
+def test_up_streams_engine_output_and_saves_outputs_for_offline_readers(
+    fake_env: dict[str, str], no_pulumi_env: dict[str, str]
+) -> None:
+    env = {**fake_env, "FAKE_PULUMI_MODE": "ok", "FAKE_PULUMI_OUTPUTS": json.dumps(OUTPUTS)}
+    done = run(env, "up", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "Updating (dev):" in done.stderr and "tuning-bucket created" in done.stderr  # streamed, not on stdout
+    live = json.loads(done.stdout)
+    assert live["source"] == "pulumi" and {k: live[k] for k in OUTPUTS} == OUTPUTS
+    # Later, without the CLI on PATH, the saved copy answers.
+    offline = subprocess.run(
+        tunedeck_cmd("infra", "outputs", "--json", "--work-dir", env["WORK_DIR"]),
+        capture_output=True,
+        text=True,
+        env={**no_pulumi_env, "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert offline.returncode == 0, offline.stderr
+    saved = json.loads(offline.stdout)
+    assert saved["source"] == "saved" and {k: saved[k] for k in OUTPUTS} == OUTPUTS
