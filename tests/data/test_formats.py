@@ -105,3 +105,10 @@ def test_digest_ignores_source_format(tmp_path: Path) -> None:
     [a], [b] = list(iter_examples(openai)), list(iter_examples(instruction))
     assert a.example is not None and b.example is not None
     assert a.example.digest() == b.example.digest()
+
+
+def test_load_conversations_refuses_examples_with_nothing_to_learn(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "d.jsonl", [chat(1), {"messages": [{"role": "user", "content": "hi"}]}])
+    with pytest.raises(TunedeckError) as caught:
+        load_conversations(path)
+    assert "line 2" in caught.value.title and "assistant" in caught.value.title

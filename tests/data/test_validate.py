@@ -202,3 +202,12 @@ def test_report_is_complete_on_a_file_of_bad_lines(tmp_path: Path) -> None:
     report = validate_file(path)
     assert [p.line for p in report.errors if p.code == "invalid-json"] == list(range(1, 51))
     assert report.counts["invalid-json"] == 50
+
+
+def test_issue_lists_are_capped_per_code_but_counts_stay_exact(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "d.jsonl", [chat(i, system=None) for i in range(30)])
+    report = validate_file(path, provider="local", max_per_code=5)
+    assert report.counts["missing-system"] == 30
+    assert len([w for w in report.warnings if w.code == "missing-system"]) == 5
+    assert report.omitted == {"missing-system": 25}
+    assert validate_file(path, provider="local", max_per_code=None).omitted == {}

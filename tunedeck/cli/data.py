@@ -148,6 +148,9 @@ def validate(
     ] = None,
     fmt: Annotated[DatasetFormat | None, typer.Option("--format", "-f", help="Skip format detection.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Write the full report as JSON to stdout.")] = False,
+    max_per_code: Annotated[
+        int, typer.Option("--max-per-code", min=0, help="List at most N issues per code (all are counted); 0: all.")
+    ] = 10_000,
 ) -> None:
     """Check every record against the provider's rules; exit 1 if there are errors, 2 if unreadable."""
     from tunedeck.data.validate import validate_file  # deferred: keeps `tunedeck --help` fast
@@ -155,7 +158,14 @@ def validate(
 
     with _progress(file, as_json) as sink:
         report = validate_file(
-            file, provider.value, model, validation_file, fmt, settings=load_settings(), progress=sink
+            file,
+            provider.value,
+            model,
+            validation_file,
+            fmt,
+            settings=load_settings(),
+            progress=sink,
+            max_per_code=max_per_code or None,
         )
     if as_json:
         emit_json(report)
@@ -172,7 +182,9 @@ def validate(
         if report.counts:
             stdout.print("[bold]Per code[/]")
             for code, count in sorted(report.counts.items(), key=lambda item: (-item[1], item[0])):
-                stdout.print(f"  {code:<28} {count:>8,}", highlight=False, soft_wrap=True)
+                unlisted = report.omitted.get(code, 0)
+                more = f"  ({unlisted:,} not listed in the report)" if unlisted else ""
+                stdout.print(f"  {code:<28} {count:>8,}{more}", highlight=False, soft_wrap=True)
         if report.stats.cost is not None:
             stdout.print(f"Training: {report.stats.cost.describe()}", highlight=False, soft_wrap=True)
     raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.BAD_INPUT))

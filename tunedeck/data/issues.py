@@ -78,3 +78,29 @@ class Issue(BaseModel):
 def issue(line: int, code: Code, message: str) -> Issue:
     """Build an issue whose severity follows from its code, so the two never disagree."""
     return Issue(line=line, code=code.value, message=message, severity="warning" if code in WARNING_CODES else "error")
+
+
+class IssueLog:
+    """Collects issues: every one is counted, the first `cap` of each code are kept.
+
+    Per-example warnings (say, no system prompt anywhere in a million-line file) would otherwise
+    grow the report with the file; the cap keeps memory flat while the counts stay exact.
+    """
+
+    def __init__(self, cap: int | None = None) -> None:
+        self.cap = cap
+        self.items: list[Issue] = []
+        self.counts: dict[str, int] = {}
+        self.omitted: dict[str, int] = {}
+
+    def append(self, item: Issue) -> None:
+        seen = self.counts.get(item.code, 0) + 1
+        self.counts[item.code] = seen
+        if self.cap is None or seen <= self.cap:
+            self.items.append(item)
+        else:
+            self.omitted[item.code] = self.omitted.get(item.code, 0) + 1
+
+    def extend(self, items: list[Issue]) -> None:
+        for item in items:
+            self.append(item)

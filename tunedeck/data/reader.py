@@ -12,11 +12,13 @@ from typing import IO, Any
 
 import orjson
 
+from tunedeck.data.checks import check_example
 from tunedeck.data.csvio import header_layout, iter_rows, row_to_example
 from tunedeck.data.formats import DatasetFormat, detect_format
 from tunedeck.data.issues import Code, Issue, issue
 from tunedeck.data.model import Example
 from tunedeck.data.parse import PARSERS
+from tunedeck.data.rules import rules_for
 from tunedeck.errors import TunedeckError, UnreadableInputError
 
 
@@ -135,13 +137,20 @@ def iter_examples(path: str | Path, fmt: DatasetFormat | str | None = None) -> I
 def load_conversations(path: str | Path, fmt: DatasetFormat | str | None = None) -> list[list[dict[str, Any]]]:
     """Every example as OpenAI chat messages (system first). Raises TunedeckError listing the problems.
 
+    "Problems" are the errors `validate_file(provider="local")` reports per record (warnings pass).
+
     For trainers that need the whole dataset in memory; everything else should stream.
     """
+    rules = rules_for("local")
     conversations: list[list[dict[str, Any]]] = []
     errors: list[Issue] = []
     for record in iter_examples(path, fmt):
-        errors.extend(problem for problem in record.problems if problem.severity == "error")
+        problems = record.problems
         if record.example is not None and not record.has_error:
+            problems = problems + check_example(record.example, record.line, rules)
+        found = [problem for problem in problems if problem.severity == "error"]
+        errors.extend(found)
+        if record.example is not None and not found:
             conversations.append(record.example.to_openai_messages())
     if errors:
         listed = "; ".join(f"line {e.line}: {e.message}" for e in errors[:10])

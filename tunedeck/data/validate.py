@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from tunedeck.costs import estimate_training_cost
 from tunedeck.data.checks import check_example
 from tunedeck.data.formats import DatasetFormat
-from tunedeck.data.issues import Code, Issue, issue
+from tunedeck.data.issues import Code, Issue, IssueLog, issue
 from tunedeck.data.reader import iter_examples, resolve_format
 from tunedeck.data.rules import RECOMMENDED_MIN_EXAMPLES, auto_epochs, rules_for, token_limit
 from tunedeck.data.stats import DatasetStats, Distribution, StatsCollector
@@ -25,6 +25,7 @@ from tunedeck.settings import Settings
 
 _PROGRESS_EVERY = 2048
 _MAX_SYSTEM_PROMPTS_TRACKED = 10_000
+DEFAULT_MAX_PER_CODE = 10_000
 
 
 class ValidationReport(BaseModel):
@@ -38,7 +39,9 @@ class ValidationReport(BaseModel):
     errors: list[Issue]
     warnings: list[Issue]
     counts: dict[str, int]
-    """Issues per code, errors and warnings alike."""
+    """Issues per code, errors and warnings alike: always the exact totals."""
+    omitted: dict[str, int] = {}
+    """Per code, issues counted but not listed because the code passed `max_per_code`."""
     stats: DatasetStats
 
 
@@ -76,10 +79,12 @@ def validate_file(
     settings: Settings | None = None,
     progress: ProgressSink = ignore_progress,
     workers: int | None = None,
+    max_per_code: int | None = DEFAULT_MAX_PER_CODE,
 ) -> ValidationReport:
     """Check every record; never stops at the first problem. Raises UnreadableInputError if unreadable.
 
     `workers`: tokenizer processes (None: chosen from the file size, see `default_workers`).
+    `max_per_code`: list at most this many issues of one code (all are counted); None lists all.
     """
     path = Path(path)
     rules = rules_for(provider)
@@ -90,7 +95,7 @@ def validate_file(
     held_out = _fingerprints(Path(validation_path), None) if validation_path is not None else {}
     total_bytes = path.stat().st_size
 
-    problems: list[Issue] = []
+    problems = IssueLog(max_per_code)
     if resolved not in rules.accepted_formats:
         message = (
             f"The file is {resolved.value}, but {provider} fine-tuning takes {rules.native_format.value}; "
@@ -174,12 +179,9 @@ def validate_file(
 
     problems.extend(_file_level(stats, systems, rules.min_examples, provider))
     _finish_stats(stats, collector, counter, token_method, tokens_estimated, epochs, settings)
-    problems.sort(key=lambda p: p.line)
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity == "warning"]
-    counts: dict[str, int] = {}
-    for p in problems:
-        counts[p.code] = counts.get(p.code, 0) + 1
+    problems.items.sort(key=lambda p: p.line)
+    errors = [p for p in problems.items if p.severity == "error"]
+    warnings = [p for p in problems.items if p.severity == "warning"]
     return ValidationReport(
         ok=not errors,
         path=str(path),
@@ -188,7 +190,8 @@ def validate_file(
         model=model,
         errors=errors,
         warnings=warnings,
-        counts=counts,
+        counts=problems.counts,
+        omitted=problems.omitted,
         stats=stats,
     )
 
