@@ -93,7 +93,8 @@ def run_program_under_mocks(
 ) -> tuple[RecordingMocks, dict[str, Any]]:
     """Run the program (default: `infra.__main__.main`) under recording mocks in *this* process.
 
-    Leaves Pulumi's global runtime configured: call it once per process (the CLI uses a child process).
+    Reconfigures Pulumi's process-global runtime (mocks, config, the root stack's exports), so each call starts
+    clean; the CLI still runs it in a child process so a plan never shares state with its caller.
     """
     import pulumi  # deferred: ~1 s of imports that the CLI must not pay at start-up
 
@@ -104,6 +105,8 @@ def run_program_under_mocks(
         recorder, project=config.project_name, stack=config.stack, preview=False, monitor=RecordingMonitor(recorder)
     )
     pulumi.runtime.set_all_config(config.as_pulumi_config(), sorted(config.secret_keys))
+    # set_mocks keeps an existing root Stack, and with it the previous run's exports.
+    getattr(pulumi.runtime.get_root_resource(), "outputs", {}).clear()
     from infra.__main__ import main
 
     entry = program if program is not None else main

@@ -118,3 +118,12 @@ def test_secure_values_become_placeholders(tmp_path: Path) -> None:
     stack = load_stack_config(tmp_path, "s")
     assert stack.values["tunedeck:billingAccount"] == "[secret]"
     assert stack.secret_keys == {"tunedeck:billingAccount"}
+
+
+def test_runs_under_mocks_do_not_share_exports() -> None:
+    import pulumi
+
+    stack = StackConfig("tunedeck", "test", dict(BASE), frozenset())
+    run_program_under_mocks(stack)
+    _, outputs = run_program_under_mocks(stack, program=lambda: pulumi.export("only", 1))
+    assert outputs == {"only": 1}
