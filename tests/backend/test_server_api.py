@@ -30,7 +30,9 @@ from tests.backend.test_server_support import (
 from tests.conftest import MODEL_CACHE, REPO_ROOT
 from tunedeck.backend.server.state import ServerConfig
 
-GOOD = [[{"role": "user", "content": f"Question {i}?"}, {"role": "assistant", "content": f"Answer {i}."}] for i in range(6)]
+GOOD = [
+    [{"role": "user", "content": f"Question {i}?"}, {"role": "assistant", "content": f"Answer {i}."}] for i in range(6)
+]
 UPLOAD_LIMIT = 64 * 1024
 
 
@@ -57,7 +59,9 @@ def training_file(client: Any) -> str:
 
 
 def wait_for_status(client: Any, job_id: str, statuses: set[str], timeout: float = 60) -> Any:
-    return wait_until(lambda: (j := client.fine_tuning.jobs.retrieve(job_id)).status in statuses and j, timeout, statuses)
+    return wait_until(
+        lambda: (j := client.fine_tuning.jobs.retrieve(job_id)).status in statuses and j, timeout, statuses
+    )
 
 
 # --- files ---------------------------------------------------------------------------------------------------------
@@ -86,7 +90,11 @@ def test_file_list_paginates_with_after_limit_has_more(client: Any) -> None:
 
 
 def test_invalid_file_is_rejected_with_line_numbered_reasons(client: Any) -> None:
-    lines = [json.dumps({"messages": GOOD[0]}), "{not json", json.dumps({"messages": [{"role": "user", "content": "hi"}]})]
+    lines = [
+        json.dumps({"messages": GOOD[0]}),
+        "{not json",
+        json.dumps({"messages": [{"role": "user", "content": "hi"}]}),
+    ]
     with pytest.raises(openai.BadRequestError) as err:
         client.files.create(file=("bad.jsonl", "\n".join(lines).encode()), purpose="fine-tune")
     assert err.value.param == "file" and err.value.code == "invalid_file_format"
@@ -127,7 +135,10 @@ def test_malformed_json_gets_openai_and_anthropic_400s(server: ThreadServer) -> 
         assert set(error) == {"message", "type", "param", "code"} and "JSON" in error["message"]
     response = raw(server.base_url, "POST", "/v1/messages", **bad)
     assert response.status_code == 400
-    assert response.json() == {"type": "error", "error": {"type": "invalid_request_error", "message": response.json()["error"]["message"]}}
+    assert response.json() == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": response.json()["error"]["message"]},
+    }
 
 
 def test_unknown_model_and_route(client: Any, server: ThreadServer) -> None:
@@ -197,7 +208,9 @@ def test_job_runs_in_a_worker_to_success(client: Any, training_file: str) -> Non
     page = client.fine_tuning.jobs.list_events(job.id, limit=3)
     assert len(page.data) == 3 and page.has_more
     rest = client.fine_tuning.jobs.list_events(job.id, limit=100, after=page.data[-1].id)
-    assert {e.id for e in page.data}.isdisjoint({e.id for e in rest.data}) and len(page.data) + len(rest.data) == len(events)
+    assert {e.id for e in page.data}.isdisjoint({e.id for e in rest.data}) and len(page.data) + len(rest.data) == len(
+        events
+    )
     ckpts = client.fine_tuning.jobs.checkpoints.list(job.id).data
     assert ckpts[0].fine_tuned_model_checkpoint == f"{done.fine_tuned_model}:ckpt-step-6" and ckpts[0].step_number == 6
     assert done.fine_tuned_model in [m.id for m in client.models.list()]
@@ -210,12 +223,16 @@ def test_job_runs_in_a_worker_to_success(client: Any, training_file: str) -> Non
         client.models.delete("smollm2-135m-instruct")
 
 
-def test_queue_runs_one_job_at_a_time_and_cancels(client: Any, training_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_queue_runs_one_job_at_a_time_and_cancels(
+    client: Any, training_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_STEP_S", "0.5")  # the spawned workers inherit it
     monkeypatch.setenv("FAKE_STEPS", "40")
     first = client.fine_tuning.jobs.create(model="smollm2-135m-instruct", training_file=training_file)
     second = client.fine_tuning.jobs.create(model="smollm2-135m-instruct", training_file=training_file)
-    wait_until(lambda: any(e.type == "metrics" for e in client.fine_tuning.jobs.list_events(first.id).data), 60, "metrics")
+    wait_until(
+        lambda: any(e.type == "metrics" for e in client.fine_tuning.jobs.list_events(first.id).data), 60, "metrics"
+    )
     assert client.fine_tuning.jobs.retrieve(first.id).status == "running"
     assert client.fine_tuning.jobs.retrieve(second.id).status == "queued"
     assert client.fine_tuning.jobs.cancel(second.id).status == "cancelled"
@@ -287,3 +304,36 @@ def test_serve_refuses_a_public_host_without_a_key(tmp_path: Path) -> None:
 
 def test_health_is_plain_json(server: ThreadServer) -> None:
     assert httpx.get(server.base_url.removesuffix("/v1") + "/health").json() == {"status": "ok"}
+
+
+def test_graceful_restart_fails_the_running_job_and_requeues_the_queued_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_STEP_S", "0.3")
+    monkeypatch.setenv("FAKE_STEPS", "100")
+    config = ServerConfig(data_dir=tmp_path / "restart", cache_dir=MODEL_CACHE,
+                          train_fn="tests.backend.test_server_support:fake_train")  # fmt: skip
+    srv = ThreadServer(config)
+    try:
+        client = openai_client(srv.base_url)
+        file_id = client.files.create(file=("t.jsonl", jsonl(GOOD)), purpose="fine-tune").id
+        running = client.fine_tuning.jobs.create(model="smollm2-135m-instruct", training_file=file_id)
+        queued = client.fine_tuning.jobs.create(model="smollm2-135m-instruct", training_file=file_id)
+        wait_until(
+            lambda: any(e.type == "metrics" for e in client.fine_tuning.jobs.list_events(running.id).data), 60, "step"
+        )
+        assert client.fine_tuning.jobs.retrieve(queued.id).status == "queued"
+    finally:
+        srv.stop()
+    monkeypatch.setenv("FAKE_STEPS", "3")
+    srv = ThreadServer(config)
+    try:
+        client = openai_client(srv.base_url)
+        stopped = client.fine_tuning.jobs.retrieve(running.id)
+        assert stopped.status == "failed" and stopped.error.code == "server_shutdown"
+        assert "stopped while this job was running" in stopped.error.message
+        done = wait_for_status(client, queued.id, {"succeeded", "failed", "cancelled"})
+        assert done.status == "succeeded" and done.fine_tuned_model in {m.id for m in client.models.list()}
+        assert client.files.retrieve(file_id).filename == "t.jsonl"
+    finally:
+        srv.stop()

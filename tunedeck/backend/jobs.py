@@ -193,26 +193,33 @@ class JobRunner:
                     self._launch(job["id"])
                 self._wake.wait(timeout=1.0)
 
-    def _validate(self, job_id: str) -> None:
-        job = self.db.get("jobs", job_id)
-        if job is None or job["status"] != "validating_files":
-            return
+    def _missing_file(self, job: dict[str, Any]) -> dict[str, Any] | None:
+        """The error for a training/validation file deleted since the job was created, else None."""
         for param in ("training_file", "validation_file"):
             file_id = job[param]
             row = self.db.get("files", file_id) if file_id else None
             if file_id and (row is None or not Path(row["path"]).is_file()):
-                self._finish(
-                    job_id,
-                    "failed",
-                    error={"code": "invalid_file", "param": param, "message": f"File {file_id} no longer exists."},
-                )
-                return
+                return {"code": "invalid_file", "param": param, "message": f"File {file_id} no longer exists."}
+        return None
+
+    def _validate(self, job_id: str) -> None:
+        job = self.db.get("jobs", job_id)
+        if job is None or job["status"] != "validating_files":
+            return
+        error = self._missing_file(job)
+        if error is not None:
+            self._finish(job_id, "failed", error=error)
+            return
         self._set_status(job_id, "queued")
         self._add_event(job_id, "info", "Files validated, moving job to queued state")
 
     def _launch(self, job_id: str) -> None:
         job = self.db.get("jobs", job_id)
         if job is None:
+            return
+        error = self._missing_file(job)
+        if error is not None:
+            self._finish(job_id, "failed", error=error)
             return
         files = {p: self.db.get("files", job[p]) if job[p] else None for p in ("training_file", "validation_file")}
         output_dir = self.output_dir(job_id)
@@ -275,7 +282,17 @@ class JobRunner:
 
     def _conclude(self, job_id: str, entry: _Running, terminal: dict[str, Any] | None) -> None:
         kind = terminal.get("type") if terminal else None
-        if kind == "result" and terminal is not None:
+        if self._closing and not entry.cancel_requested and kind != "result":
+            self._finish(
+                job_id,
+                "failed",
+                error={
+                    "code": "server_shutdown",
+                    "param": None,
+                    "message": "The server was stopped while this job was running. Create a new job to train again.",
+                },
+            )
+        elif kind == "result" and terminal is not None:
             job = self.db.get("jobs", job_id) or {}
             model_id = fine_tuned_model_id(job.get("suffix"), job_id)
             self.registry.register_fine_tuned(model_id, job_id, Path(terminal["adapter_path"]), now())
@@ -360,7 +377,7 @@ class JobRunner:
                 "job_id": job_id,
                 "model_id": model_id,
                 "step": step,
-                "path": str(event["path"]),
+                "path": str(Path(event["path"]).resolve()),
                 "metrics": metrics,
                 "created_at": now(),
             },

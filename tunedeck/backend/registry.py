@@ -70,7 +70,7 @@ class ModelRegistry:
         """The model id served by an adapter directory (what the engine reports as loaded)."""
         if adapter is None:
             return BASE_MODEL_ID
-        path = str(adapter)
+        path = str(Path(adapter).resolve())
         rows = self.db.query("SELECT id FROM models WHERE adapter_path = ?", [path])
         if rows:
             return str(rows[0]["id"])
@@ -78,9 +78,8 @@ class ModelRegistry:
         return str(rows[0]["model_id"]) if rows else None
 
     def register_fine_tuned(self, model_id: str, job_id: str, adapter: Path, created_at: int) -> None:
-        self.db.insert(
-            "models", {"id": model_id, "job_id": job_id, "adapter_path": str(adapter), "created_at": created_at}
-        )
+        row = {"id": model_id, "job_id": job_id, "adapter_path": str(adapter.resolve()), "created_at": created_at}
+        self.db.insert("models", row)
 
     def forget(self, model_id: str) -> bool:
         return self.db.delete("models", model_id)

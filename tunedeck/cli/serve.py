@@ -94,7 +94,11 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest upload accepted, in MiB.")] = 512,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "warning",
 ) -> None:
-    """Serve the local backend: OpenAI's /v1 files, fine-tuning, models and chat, plus Anthropic's /v1/messages."""
+    """Serve the local backend: OpenAI's /v1 files, fine-tuning, models and chat, plus Anthropic's /v1/messages.
+
+    LoRA options go beside OpenAI's hyperparameters in `method.supervised.hyperparameters`: lora_rank,
+    lora_alpha, lora_targets, max_seq_len, eval_every. Loaded models: GET/DELETE /v1/loaded_models.
+    """
     from tunedeck.settings import load_settings
 
     settings = load_settings()

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from tunedeck.backend.db import new_id
 from tunedeck.backend.server.errors import bad_request
@@ -109,8 +110,9 @@ async def chat_completions(body: ChatRequest, svc: Svc) -> dict[str, Any] | Stre
     model = resolve_or_404(svc, body.model)
     max_tokens, stop = _checked(body)
     messages = _messages(body)
+    engine = await run_in_threadpool(svc.engine)  # the first call imports torch: keep it off the loop
     pieces = generate(
-        svc.engine(),
+        engine,
         model.adapter,
         messages,
         max_tokens=max_tokens,

@@ -46,7 +46,10 @@ def _validation_message(path: Path) -> str | None:
     report = validate_file(path, provider="local")
     if report.ok:
         return None
-    reasons = [f"line {issue.line}: {issue.message}" if issue.line else str(issue.message) for issue in report.errors]
+    reasons = [
+        f"line {issue.line}: {issue.message.rstrip('.')}" if issue.line else issue.message.rstrip(".")
+        for issue in report.errors
+    ]
     shown = "; ".join(reasons[:MAX_REASONS])
     more = f"; and {len(reasons) - MAX_REASONS} more" if len(reasons) > MAX_REASONS else ""
     return f"Invalid file format for fine-tuning: {shown}{more}."

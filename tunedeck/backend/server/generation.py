@@ -125,7 +125,7 @@ async def generate(
                 yield Piece(text, finish, None, prompt_tokens, completion_tokens)
                 return
             if text:
-                yield Piece(text)
+                yield Piece(text, None, None, prompt_tokens, completion_tokens)
         yield Piece(scanner.flush(), finish or "stop", None, prompt_tokens, completion_tokens)
     finally:
         halt.set()

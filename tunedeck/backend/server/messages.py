@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from tunedeck.backend.db import new_id
 from tunedeck.backend.server.chat import MAX_TOKENS_LIMIT, SSE_HEADERS
@@ -78,8 +79,9 @@ async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | St
         )
     if body.tools:
         raise bad_request("Tools are not supported by the local backend.", param="tools")
+    engine = await run_in_threadpool(svc.engine)  # the first call imports torch: keep it off the loop
     pieces = generate(
-        svc.engine(),
+        engine,
         model.adapter,
         _messages(body),
         max_tokens=body.max_tokens,
