@@ -48,7 +48,7 @@ RULES: dict[Provider, ProviderRules] = {
             "gpt-3.5-turbo-1106": 16_385,
             "gpt-3.5-turbo-0613": 4_096,
         },
-        default_token_limit=16_385,
+        default_token_limit=None,  # an unlisted model: no limit is claimed rather than a guessed one
     ),
     "vertex": ProviderRules(
         provider="vertex",
