@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
@@ -51,9 +52,9 @@ def _handles_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except TunedeckError as error:
-            stderr.print(f"[bold red]error:[/] {error.title}", highlight=False, soft_wrap=True)
+            stderr.print(f"[bold red]error:[/] {escape(error.title)}", highlight=False, soft_wrap=True)
             if error.hint:
-                stderr.print(f"[yellow]hint:[/] {error.hint}", highlight=False, soft_wrap=True)
+                stderr.print(f"[yellow]hint:[/] {escape(error.hint)}", highlight=False, soft_wrap=True)
             raise typer.Exit(int(error.exit_code)) from error
 
     return wrapper  # type: ignore[return-value]
@@ -94,7 +95,9 @@ def _issue_lines(title: str, issues: list[Issue], limit: int, style: str) -> Non
     stdout.print(f"[bold {style}]{title}{shown}[/]")
     for item in issues[:limit]:
         stdout.print(
-            f"  line {item.line:>6}  [{style}]{item.code:<26}[/] {item.message}", highlight=False, soft_wrap=True
+            f"  line {item.line:>6}  [{style}]{item.code:<26}[/] {escape(item.message)}",
+            highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -112,7 +115,7 @@ def _print_stats(stats: DatasetStats) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("format", f"{stats.format} → {stats.provider} / {stats.model}")
+    table.add_row("format", escape(f"{stats.format} → {stats.provider} / {stats.model}"))
     table.add_row(
         "examples", f"{stats.n_examples:,} ({stats.n_valid_examples:,} usable, {stats.duplicates:,} duplicates)"
     )
@@ -123,13 +126,13 @@ def _print_stats(stats: DatasetStats) -> None:
     limit = f"{stats.token_limit:,}" if stats.token_limit else "none known"
     table.add_row("over token limit", f"{stats.over_token_limit:,} (limit {limit} per example)")
     table.add_row(f"billable tokens / epoch{approx}", f"{stats.billable_tokens:,}")
-    table.add_row("token counting", stats.token_method)
+    table.add_row("token counting", escape(stats.token_method))
     auto = "provider default (not published)" if stats.auto_epochs is None else str(stats.auto_epochs)
     table.add_row("epochs (auto)", auto)
     if stats.cost is not None:
-        table.add_row("training cost", f"[bold]{stats.cost.describe()}[/], {stats.epochs} epoch(s)")
+        table.add_row("training cost", f"[bold]{escape(stats.cost.describe())}[/], {stats.epochs} epoch(s)")
     if stats.cost_note:
-        table.add_row("", f"[dim]{stats.cost_note}[/]")
+        table.add_row("", f"[dim]{escape(stats.cost_note)}[/]")
     stdout.print(table)
 
 
@@ -172,7 +175,7 @@ def validate(
     else:
         mark = "[bold green]✓[/]" if report.ok else "[bold red]✗[/]"
         stdout.print(
-            f"{mark} {file}: {len(report.errors):,} error(s), {len(report.warnings):,} warning(s) — "
+            f"{mark} {escape(str(file))}: {len(report.errors):,} error(s), {len(report.warnings):,} warning(s) — "
             f"{report.stats.n_examples:,} examples, {report.format}, checked for {report.provider} / {report.model}",
             highlight=False,
             soft_wrap=True,
@@ -186,7 +189,7 @@ def validate(
                 more = f"  ({unlisted:,} not listed in the report)" if unlisted else ""
                 stdout.print(f"  {code:<28} {count:>8,}{more}", highlight=False, soft_wrap=True)
         if report.stats.cost is not None:
-            stdout.print(f"Training: {report.stats.cost.describe()}", highlight=False, soft_wrap=True)
+            stdout.print(f"Training: {escape(report.stats.cost.describe())}", highlight=False, soft_wrap=True)
     raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.BAD_INPUT))
 
 
@@ -232,7 +235,7 @@ def stats(
     if report.errors:
         stderr.print(
             f"[yellow]{len({e.line for e in report.errors}):,} line(s) have errors and are left out; "
-            f"run `tunedeck data validate {file}`.[/]"
+            f"run `tunedeck data validate {escape(str(file))}`.[/]"
         )
 
 
@@ -257,13 +260,13 @@ def convert(
     else:
         stdout.print(
             f"Wrote {result.n_written:,} of {result.n_read:,} examples ({result.input_format} → "
-            f"{result.output_format}) to {result.output_path}",
+            f"{result.output_format}) to {escape(result.output_path)}",
             highlight=False,
             soft_wrap=True,
         )
         for note in result.notes:
             lines = ", ".join(map(str, note.lines))
-            stdout.print(f"  [yellow]not carried[/] {note.message}: {note.count:,} example(s), lines {lines}…")
+            stdout.print(f"  [yellow]not carried[/] {escape(note.message)}: {note.count:,} example(s), lines {lines}…")
         _issue_lines("Skipped records with errors", result.input_errors, SHOW_ERRORS, "red")
     raise typer.Exit(int(ExitCode.BAD_INPUT if result.input_errors else ExitCode.OK))
 
@@ -292,8 +295,8 @@ def split(
         emit_json(result)
     else:
         stdout.print(
-            f"{result.n_train:,} training examples → {result.train_path}\n"
-            f"{result.n_validation:,} validation examples → {result.validation_path}\n"
+            f"{result.n_train:,} training examples → {escape(result.train_path)}\n"
+            f"{result.n_validation:,} validation examples → {escape(result.validation_path)}\n"
             f"seed {result.seed}; {result.duplicates:,} duplicate(s) kept with their copies",
             highlight=False,
             soft_wrap=True,
