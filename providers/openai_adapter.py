@@ -243,10 +243,11 @@ class OpenAIProvider:
     def chat(
         self, model: str, messages: list[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.0
     ) -> Iterator[ChatChunk]:
+        wire_messages: Any = [{"role": m.role, "content": m.content} for m in messages]
         stream = self._call(
             lambda: self._client().chat.completions.create(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                messages=wire_messages,
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stream=True,

@@ -13,18 +13,18 @@ from providers.vertex.config import VertexConfig
 from providers.vertex.google_errors import boundary
 
 if TYPE_CHECKING:
-    from google.cloud import storage
+    from google.cloud.storage import Client as StorageClient
 
 # Setting a chunk size makes google-cloud-storage use a resumable session even for small files, so an
 # interrupted upload of a large dataset resumes instead of starting over. 8 MiB: a multiple of 256 KiB.
 CHUNK_SIZE = 8 * 1024 * 1024
 
 
-def storage_client(config: VertexConfig) -> storage.Client:
-    from google.cloud import storage  # deferred: ~185 ms measured here
+def storage_client(config: VertexConfig) -> StorageClient:
+    from google.cloud.storage import Client  # deferred: ~185 ms measured here
 
     options: dict[str, Any] = {"api_endpoint": config.storage_endpoint} if config.storage_endpoint else {}
-    return storage.Client(project=config.project, credentials=config.credentials, client_options=options or None)
+    return Client(project=config.project, credentials=config.credentials, client_options=options or None)
 
 
 def file_digests(path: Path) -> tuple[str, str]:
@@ -42,7 +42,7 @@ def object_name(config: VertexConfig, path: Path, sha256: str) -> str:
     return f"{config.dataset_prefix.strip('/')}/{sha256[:16]}/{path.name}"
 
 
-def upload_dataset(config: VertexConfig, path: Path, client: storage.Client | None = None) -> str:
+def upload_dataset(config: VertexConfig, path: Path, client: StorageClient | None = None) -> str:
     """Upload `path` to the configured bucket and return its gs:// URI, verified by MD5 and CRC32C."""
     if not config.bucket:
         raise errors.InvalidRequestError(

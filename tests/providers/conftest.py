@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ class FakeGCS:
     url: str
     project: str = "tunedeck-test"
 
-    def client(self):  # type: ignore[no-untyped-def]
+    def client(self) -> Any:
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 

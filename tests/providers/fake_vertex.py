@@ -160,21 +160,21 @@ class FakeVertex:
         return chunks
 
 
-def _genai_json(model: Any) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
+def _genai_json(model: Any) -> Any:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def _rpc_error(code: int, status: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "status": status}}
 
 
-def _operation(name: str, response: Any | None) -> dict[str, Any]:
+def _operation(name: str, response: Any | None) -> Any:
     from google.longrunning import operations_pb2
     from google.protobuf import empty_pb2, json_format
 
     op = operations_pb2.Operation(name=name, done=True)
     op.response.Pack(type(response).pb(response) if response is not None else empty_pb2.Empty())
-    return json.loads(json_format.MessageToJson(op))  # type: ignore[no-any-return]
+    return json.loads(json_format.MessageToJson(op))
 
 
 @contextmanager

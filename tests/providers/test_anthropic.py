@@ -47,7 +47,7 @@ def _events(words: list[str]) -> list[tuple[str, str]]:
         t.RawContentBlockStopEvent(type="content_block_stop", index=0),
         t.RawMessageDeltaEvent(
             type="message_delta",
-            delta={"stop_reason": "end_turn", "stop_sequence": None},
+            delta=t.raw_message_delta_event.Delta(stop_reason="end_turn", stop_sequence=None),
             usage=t.MessageDeltaUsage(output_tokens=len(words)),
         ),
         t.RawMessageStopEvent(type="message_stop"),

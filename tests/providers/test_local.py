@@ -37,7 +37,8 @@ def test_starts_once_reuses_and_stops_at_exit_what_it_started(tmp_path: Path) ->
     assert first.list_jobs() == []
     assert first.server is not None and first.server.started_here
     info = json.loads((data_dir / "server.json").read_text())
-    assert info["pid"] == first.server.process.pid and healthy(info["base_url"])
+    assert first.server.process is not None and info["pid"] == first.server.process.pid
+    assert healthy(info["base_url"])
 
     second = _provider(data_dir)  # another adapter in this process: same server, no second process
     second.list_jobs()

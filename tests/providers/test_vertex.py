@@ -7,6 +7,7 @@ import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def fake() -> Iterator[FakeVertex]:
         yield server
 
 
-def _config(url: str, **extra: object) -> VertexConfig:
+def _config(url: str, **extra: Any) -> VertexConfig:
     from google.oauth2.credentials import Credentials
 
     # A token that never needs refreshing stands in for Application Default Credentials.
