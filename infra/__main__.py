@@ -16,7 +16,7 @@ if __name__ == "__main__":
 import pulumi
 
 from infra import outputs as names
-from infra.config import DEFAULTS, GCP_KEYS, InfraConfig, parse_config
+from infra.config import DATASET_PREFIX, DEFAULTS, GCP_KEYS, InfraConfig, parse_config
 from infra.program import build
 
 
@@ -36,6 +36,7 @@ def main() -> None:
     pulumi.export(names.BUCKET_URI, result.bucket_uri)
     pulumi.export(names.SERVICE_ACCOUNT_EMAIL, result.service_account_email)
     pulumi.export(names.ENDPOINT_NAMES, result.endpoint_names)
+    pulumi.export(names.DATASET_PREFIX, DATASET_PREFIX)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ BUCKET_NAME = "bucket_name"
 BUCKET_URI = "bucket_uri"
 SERVICE_ACCOUNT_EMAIL = "service_account_email"
 ENDPOINT_NAMES = "endpoint_names"
-ALL_OUTPUTS = (PROJECT, REGION, BUCKET_NAME, BUCKET_URI, SERVICE_ACCOUNT_EMAIL, ENDPOINT_NAMES)
+DATASET_PREFIX = "dataset_prefix"
+ALL_OUTPUTS = (PROJECT, REGION, BUCKET_NAME, BUCKET_URI, SERVICE_ACCOUNT_EMAIL, ENDPOINT_NAMES, DATASET_PREFIX)
 
 
 class StackOutputs(BaseModel):
@@ -40,6 +41,8 @@ class StackOutputs(BaseModel):
     service_account_email: str
     endpoint_names: list[str]
     """Full resource names, projects/P/locations/L/endpoints/N."""
+    dataset_prefix: str
+    """Upload datasets under this prefix: the bucket's lifecycle rule expires them after the retention age."""
     source: Literal["pulumi", "saved"]
     """`pulumi`: read live from the backend; `saved`: the copy tunedeck stored after the last up/outputs."""
     saved_at: datetime | None = None

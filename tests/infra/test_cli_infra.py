@@ -119,6 +119,7 @@ def test_outputs_fall_back_to_the_saved_copy(
         "bucket_uri": "gs://acme-acme-tuning-42",
         "service_account_email": "tunedeck-tuning@acme-tuning-42.iam.gserviceaccount.com",
         "endpoint_names": ["projects/acme-tuning-42/locations/europe-west4/endpoints/123"],
+        "dataset_prefix": "datasets/",
     }
     save_outputs(load_settings(), "ci", saved)
     done = run(no_pulumi_env, "infra", "outputs", "--stack", "ci", "--json", "--work-dir", str(work_dir))

@@ -89,6 +89,7 @@ OUTPUTS = {
     "bucket_uri": "gs://tunedeck-my-gcp-project",
     "service_account_email": "tunedeck-tuning@my-gcp-project.iam.gserviceaccount.com",
     "endpoint_names": [],
+    "dataset_prefix": "datasets/",
 }
 
 
