@@ -98,3 +98,12 @@ def test_python_dash_m_subprocess(tmp_path: Path) -> None:
         timeout=60,
     )
     assert missing.returncode == 2 and "does not exist" in " ".join(missing.stderr.split())
+
+
+def test_human_output_keeps_brackets_literal(tmp_path: Path) -> None:
+    path = good_file(tmp_path / "[bold]odd.jsonl", n=12)
+    code, out = invoke("stats", path, "--model", "gpt-5-mini")
+    assert code == 0
+    assert '[prices.openai."gpt-5-mini"]' in out
+    code, out = invoke("validate", path)
+    assert code == 0 and "[bold]odd.jsonl" in out
