@@ -175,7 +175,7 @@ def validate(
     else:
         mark = "[bold green]✓[/]" if report.ok else "[bold red]✗[/]"
         stdout.print(
-            f"{mark} {escape(str(file))}: {len(report.errors):,} error(s), {len(report.warnings):,} warning(s) — "
+            f"{mark} {escape(str(file))}: {report.n_errors:,} error(s), {report.n_warnings:,} warning(s) — "
             f"{report.stats.n_examples:,} examples, {report.format}, checked for {report.provider} / {report.model}",
             highlight=False,
             soft_wrap=True,

@@ -1,7 +1,8 @@
 """`validate_file`: one streaming pass that checks every record against a provider's rules and gathers stats.
 
 Duplicates, overlap with a validation file and system-prompt consistency are tracked with 64-bit
-fingerprints, never stored examples, so memory grows by a few dozen bytes per example at most.
+fingerprints, never stored examples: the duplicate index costs about 100 bytes per example and
+everything else stays flat.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from tunedeck.costs import estimate_training_cost
 from tunedeck.data.checks import check_example
 from tunedeck.data.formats import DatasetFormat
-from tunedeck.data.issues import Code, Issue, IssueLog, issue
+from tunedeck.data.issues import WARNING_CODES, Code, Issue, IssueLog, issue
 from tunedeck.data.reader import iter_examples, resolve_format
 from tunedeck.data.rules import RECOMMENDED_MIN_EXAMPLES, auto_epochs, rules_for, token_limit
 from tunedeck.data.stats import DatasetStats, Distribution, StatsCollector
@@ -32,6 +33,8 @@ class ValidationReport(BaseModel):
     """The whole verdict on one file: `ok` is False exactly when `errors` is not empty."""
 
     ok: bool
+    n_errors: int
+    n_warnings: int
     path: str
     format: str
     provider: str
@@ -182,8 +185,12 @@ def validate_file(
     problems.items.sort(key=lambda p: p.line)
     errors = [p for p in problems.items if p.severity == "error"]
     warnings = [p for p in problems.items if p.severity == "warning"]
+    n_warnings = sum(n for code, n in problems.counts.items() if code in WARNING_CODES)
+    n_errors = sum(problems.counts.values()) - n_warnings
     return ValidationReport(
-        ok=not errors,
+        ok=n_errors == 0,
+        n_errors=n_errors,
+        n_warnings=n_warnings,
         path=str(path),
         format=resolved.value,
         provider=provider,
