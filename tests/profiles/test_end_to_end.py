@@ -71,7 +71,10 @@ def project(server: str, profile_dir: Path, isolated_home: Path) -> Path:
     config = isolated_home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     root = server.removesuffix("/v1")
-    config.write_text(f'[openai]\nbase_url = "{server}"\n\n[anthropic]\nbase_url = "{root}"\n', encoding="utf-8")
+    config.write_text(
+        f'[openai]\nbase_url = "{server}"\n\n[anthropic]\nbase_url = "{root}"\n\n[local]\nbase_url = "{server}"\n',
+        encoding="utf-8",
+    )
     profile = profile_dir / "profiles" / "helpdesk.toml"
     text = profile.read_text(encoding="utf-8").replace('provider = "anthropic"', 'provider = "openai"')
     text = text.replace('model = "claude-test"', f'model = "{BASE_MODEL}"\nmax_tokens = 8')
@@ -113,10 +116,11 @@ def test_chat_json_through_the_anthropic_adapter_uses_the_xml_layout(project: Pa
 
 
 def test_eval_json_fills_both_columns_with_scores(project: Path) -> None:
-    args = ("heldout.jsonl", "--against-model", BASE_MODEL, "--max-tokens", "4", "--json")
-    result = cli(project, "eval", "helpdesk", *args)
+    args = ("heldout.jsonl", "--against-provider", "local", "--against-model", BASE_MODEL, "--max-tokens", "4")
+    result = cli(project, "eval", "helpdesk", *args, "--json")
     data = json.loads(result.stdout)
     assert data["against_label"] == "tuned" and data["profile_target"] == f"openai:{BASE_MODEL}"
+    assert data["against_target"] == f"local:{BASE_MODEL}"  # the local adapter, same server
     assert [row["question"] for row in data["rows"]] == [q for q, _ in HELD_OUT]
     for row in data["rows"]:
         for side in ("profile", "against"):
