@@ -11,6 +11,7 @@ from tests.data.helpers import SYSTEM, chat, good_file, write_lines
 from tunedeck.data.issues import WARNING_CODES, Code
 from tunedeck.data.validate import validate_file
 from tunedeck.errors import UnreadableInputError
+from tunedeck.progress import Progress
 
 U = {"role": "user", "content": "Hi"}
 A = {"role": "assistant", "content": "Hello!"}
@@ -211,3 +212,12 @@ def test_issue_lists_are_capped_per_code_but_counts_stay_exact(tmp_path: Path) -
     assert len([w for w in report.warnings if w.code == "missing-system"]) == 5
     assert report.omitted == {"missing-system": 25}
     assert validate_file(path, provider="local", max_per_code=None).omitted == {}
+
+
+def test_progress_is_reported_in_bytes(tmp_path: Path) -> None:
+    path = good_file(tmp_path / "d.jsonl", n=2100)
+    seen: list[Progress] = []
+    validate_file(path, progress=seen.append)
+    assert len(seen) >= 2
+    assert seen[-1].done == seen[-1].total == path.stat().st_size
+    assert all(p.unit == "B" for p in seen)
