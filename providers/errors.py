@@ -47,3 +47,9 @@ class UnavailableError(ProviderError):
     """The provider could not be reached or answered 5xx: the state of remote work is unknown, not failed."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class ConfigurationError(ProviderError):
+    """tunedeck lacks a setting the provider needs (a project, a bucket): fix config.toml or the stack."""
+
+    exit_code = ExitCode.USAGE

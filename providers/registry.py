@@ -79,13 +79,14 @@ def vertex_config(settings: Settings, **overrides: Any) -> VertexConfig:
         try:
             from infra.outputs import read_stack_outputs  # deferred: pulumi is heavy and optional
         except ImportError as exc:
-            raise errors.NotSupportedError(
+            raise errors.ConfigurationError(
                 f"Vertex settings are missing ({', '.join(missing)}) and the infra extra is not installed.",
                 "Set them under [vertex] in config.toml, or `pip install 'tunedeck[infra]'` to read the stack.",
                 provider="vertex",
             ) from exc
-        outputs = read_stack_outputs(str(stack), settings)
-        section = {**dict(outputs or {}), **{k: v for k, v in section.items() if v}}
+        outputs = read_stack_outputs(str(stack), settings)  # a StackOutputs model (live, or the saved copy)
+        exported = outputs.as_outputs() if hasattr(outputs, "as_outputs") else dict(outputs)
+        section = {**exported, **{k: v for k, v in section.items() if v}}
     config: VertexConfig = from_mapping(section)
     return config
 

@@ -49,7 +49,7 @@ def from_mapping(values: Mapping[str, Any]) -> VertexConfig:
                 resolved[key] = str(values[name])
                 break
     if not resolved.get("project"):
-        raise errors.AuthenticationError(
+        raise errors.ConfigurationError(
             "No Google Cloud project is configured for Vertex AI.",
             "Set `project`, `region` and `bucket` under [vertex] in config.toml, or `stack = NAME` to read them "
             "from the Pulumi stack (`tunedeck infra up` creates one).",

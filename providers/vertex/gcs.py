@@ -45,7 +45,7 @@ def object_name(config: VertexConfig, path: Path, sha256: str) -> str:
 def upload_dataset(config: VertexConfig, path: Path, client: StorageClient | None = None) -> str:
     """Upload `path` to the configured bucket and return its gs:// URI, verified by MD5 and CRC32C."""
     if not config.bucket:
-        raise errors.InvalidRequestError(
+        raise errors.ConfigurationError(
             "No GCS bucket is configured for Vertex datasets.",
             "Set `bucket` under [vertex] in config.toml, or create one with `tunedeck infra up`.",
             provider="vertex",

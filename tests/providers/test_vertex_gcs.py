@@ -73,7 +73,7 @@ def test_missing_bucket_is_a_translated_not_found(fake_gcs: FakeGCS, tmp_path: P
 
 
 def test_no_bucket_configured_says_where_to_set_it(tmp_path: Path) -> None:
-    with pytest.raises(errors.InvalidRequestError, match="No GCS bucket"):
+    with pytest.raises(errors.ConfigurationError, match="No GCS bucket"):
         upload_dataset(VertexConfig(project="p"), _dataset(tmp_path, 1))
 
 
