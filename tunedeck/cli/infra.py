@@ -25,7 +25,9 @@ app = typer.Typer(
 STACK = typer.Option("dev", "--stack", "-s", help="Stack name; its config is Pulumi.<stack>.yaml.")
 JSON = typer.Option(False, "--json", help="Write the result as JSON to stdout.")
 WORK_DIR = typer.Option(
-    None, "--work-dir", help="Directory holding Pulumi.yaml (default: infra.work_dir in config.toml, else the tunedeck checkout)."
+    None,
+    "--work-dir",
+    help="Directory holding Pulumi.yaml (default: infra.work_dir in config.toml, else the tunedeck checkout).",
 )
 
 
