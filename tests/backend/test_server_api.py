@@ -306,34 +306,38 @@ def test_health_is_plain_json(server: ThreadServer) -> None:
     assert httpx.get(server.base_url.removesuffix("/v1") + "/health").json() == {"status": "ok"}
 
 
-def test_graceful_restart_fails_the_running_job_and_requeues_the_queued_one(
+def test_restart_resumes_the_running_job_from_its_checkpoint_and_requeues_the_queued_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_STEP_S", "0.3")
     monkeypatch.setenv("FAKE_STEPS", "100")
-    config = ServerConfig(data_dir=tmp_path / "restart", cache_dir=MODEL_CACHE,
-                          train_fn="tests.backend.test_server_support:fake_train")  # fmt: skip
+    config = ServerConfig(
+        data_dir=tmp_path / "restart", cache_dir=MODEL_CACHE, train_fn="tests.backend.test_server_support:fake_train"
+    )
     srv = ThreadServer(config)
     try:
         client = openai_client(srv.base_url)
         file_id = client.files.create(file=("t.jsonl", jsonl(GOOD)), purpose="fine-tune").id
         running = client.fine_tuning.jobs.create(model="smollm2-135m-instruct", training_file=file_id)
         queued = client.fine_tuning.jobs.create(model="smollm2-135m-instruct", training_file=file_id)
-        wait_until(
-            lambda: any(e.type == "metrics" for e in client.fine_tuning.jobs.list_events(running.id).data), 60, "step"
-        )
+        wait_until(lambda: client.fine_tuning.jobs.checkpoints.list(running.id).data, 60, "first checkpoint")
         assert client.fine_tuning.jobs.retrieve(queued.id).status == "queued"
     finally:
         srv.stop()
-    monkeypatch.setenv("FAKE_STEPS", "3")
+    monkeypatch.setenv("FAKE_STEP_S", "0.02")
+    monkeypatch.setenv("FAKE_STEPS", "5")
     srv = ThreadServer(config)
     try:
         client = openai_client(srv.base_url)
-        stopped = client.fine_tuning.jobs.retrieve(running.id)
-        assert stopped.status == "failed" and stopped.error.code == "server_shutdown"
-        assert "stopped while this job was running" in stopped.error.message
-        done = wait_for_status(client, queued.id, {"succeeded", "failed", "cancelled"})
-        assert done.status == "succeeded" and done.fine_tuned_model in {m.id for m in client.models.list()}
+        for job_id in (running.id, queued.id):
+            done = wait_for_status(client, job_id, {"succeeded", "failed", "cancelled"})
+            assert done.status == "succeeded", done.error
+        messages = [e.message for e in client.fine_tuning.jobs.list_events(running.id, limit=200)]
+        assert any("will resume after step 2" in m for m in messages) and "Resumed at step 3" in messages
+        steps = [
+            e.data["step"] for e in client.fine_tuning.jobs.list_events(running.id, limit=200) if e.type == "metrics"
+        ]
+        assert steps[0] == 5 and 3 in steps  # newest first: the resumed run went on from step 3
         assert client.files.retrieve(file_id).filename == "t.jsonl"
     finally:
         srv.stop()

@@ -157,8 +157,12 @@ def fake_train(request: Any, emit: Callable[[dict[str, Any]], None], should_stop
         os.kill(os.getpid(), signal.SIGKILL)
     if request.seed == 777:
         raise RuntimeError("fake trainer exploded")
+    first = 1
+    if request.resume_from is not None:
+        first = json.loads((Path(request.resume_from) / "info.json").read_text())["step"] + 1
+        emit({"type": "message", "level": "info", "message": f"Resumed at step {first}"})
     emit({"type": "message", "level": "info", "message": f"Training {total} steps"})
-    for step in range(1, total + 1):
+    for step in range(first, total + 1):
         if should_stop():
             from tunedeck.backend.trainer import TrainingCancelled
 
@@ -168,7 +172,21 @@ def fake_train(request: Any, emit: Callable[[dict[str, Any]], None], should_stop
               "train_loss": 2.0 / step, "train_mean_token_accuracy": 0.1 * step, "valid_loss": None,
               "valid_mean_token_accuracy": None, "trained_tokens": 10 * step, "elapsed_s": step * step_s,
               "estimated_remaining_s": (total - step) * step_s})  # fmt: skip
+        if step == 2:  # one early "epoch" checkpoint, so an interrupted job has something to resume from
+            ckpt = Path(request.output_dir) / "checkpoint-epoch-1"
+            ckpt.mkdir(parents=True, exist_ok=True)
+            (ckpt / "info.json").write_text(json.dumps({"step": step}))
+            emit({"type": "checkpoint", "epoch": 1, "step": step, "path": str(ckpt), "metrics": {"train_loss": 1.0}})
     final = Path(request.output_dir) / "final"
     final.mkdir(parents=True, exist_ok=True)
-    emit({"type": "checkpoint", "epoch": 1, "step": total, "path": str(final), "metrics": {"train_loss": 2.0 / total}})
+    if total != 2:
+        emit(
+            {
+                "type": "checkpoint",
+                "epoch": 2,
+                "step": total,
+                "path": str(final),
+                "metrics": {"train_loss": 2.0 / total},
+            }
+        )
     return {"adapter_path": str(final), "trained_tokens": 10 * total, "steps": total, "hyperparameters": {}}

@@ -3,6 +3,8 @@
 States move `validating_files → queued → running → succeeded | failed | cancelled`. The runner's scheduler
 thread starts queued jobs while fewer than `max_jobs` run; a monitor thread per job turns the worker's
 events into database rows and its exit into the final state, so a crash in training only fails that job.
+A job interrupted by a server stop or crash resumes after its last checkpoint on the next start (or fails
+with a clear error when it saved none): it is never left `running`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 TRANSITIONS: dict[str, frozenset[str]] = {
     "validating_files": frozenset({"queued", "failed", "cancelled"}),
     "queued": frozenset({"running", "failed", "cancelled"}),
-    "running": frozenset({"succeeded", "failed", "cancelled"}),
+    "running": frozenset({"succeeded", "failed", "cancelled"}),  # (+ back to queued to resume, see recover)
 }
 
 
@@ -97,21 +99,28 @@ class JobRunner:
         self._scheduler.start()
 
     def recover(self) -> None:
-        """After a restart: a job left `running` lost its worker with the old server, so it fails with a
-        clear error (its checkpoints stay usable); queued and validating jobs simply run again."""
+        """After a restart: a job left `running` lost its worker with the old server. It resumes from its last
+        checkpoint when it has one, else fails with a clear error; queued and validating jobs simply run again."""
         for job in self.db.query("SELECT * FROM jobs WHERE status = 'running'"):
-            ckpts = self.db.query("SELECT model_id FROM checkpoints WHERE job_id = ? ORDER BY step DESC", [job["id"]])
-            kept = f" Its last checkpoint, {ckpts[0]['model_id']}, can still be used." if ckpts else ""
-            self._finish(
-                job["id"],
-                "failed",
-                error={
-                    "code": "server_restarted",
-                    "param": None,
-                    "message": "The server stopped while this job was running, so training was interrupted."
-                    f"{kept} Create a new job to train again.",
-                },
-            )
+            self._resume_or_fail(job["id"], "server_restarted", "The server stopped while this job was running.")
+
+    def _resume_or_fail(self, job_id: str, code: str, why: str) -> None:
+        """Re-queue an interrupted job to resume after its last saved checkpoint, or fail it if it has none."""
+        ckpts = self.db.query("SELECT * FROM checkpoints WHERE job_id = ? ORDER BY step DESC", [job_id])
+        last = next((c for c in ckpts if Path(c["path"]).is_dir()), None)
+        if last is None:
+            error = {"code": code, "param": None, "message": f"{why} No checkpoint was saved yet, so training "
+                     "cannot resume. Create a new job to train again."}  # fmt: skip
+            self._finish(job_id, "failed", error=error)
+            return
+        with self.db.transaction():
+            job = self.db.get("jobs", job_id)
+            if job is None or job["status"] != "running":
+                return
+            options = {**job["options"], "resume_from": last["path"]}
+            self.db.update("jobs", job_id, status="queued", options=options, worker_pid=None)
+        self._add_event(job_id, "warn", f"{why} The job is queued again and will resume after step {last['step']} "
+                        f"({last['model_id']}).")  # fmt: skip
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop the scheduler and every worker; running jobs fail with a clear error rather than hang."""
@@ -283,15 +292,7 @@ class JobRunner:
     def _conclude(self, job_id: str, entry: _Running, terminal: dict[str, Any] | None) -> None:
         kind = terminal.get("type") if terminal else None
         if self._closing and not entry.cancel_requested and kind != "result":
-            self._finish(
-                job_id,
-                "failed",
-                error={
-                    "code": "server_shutdown",
-                    "param": None,
-                    "message": "The server was stopped while this job was running. Create a new job to train again.",
-                },
-            )
+            self._resume_or_fail(job_id, "server_shutdown", "The server was stopped while this job was running.")
         elif kind == "result" and terminal is not None:
             job = self.db.get("jobs", job_id) or {}
             model_id = fine_tuned_model_id(job.get("suffix"), job_id)
