@@ -124,7 +124,11 @@ def _iter_csv(handle: IO[bytes]) -> Iterator[Record]:
 
 
 def iter_examples(path: str | Path, fmt: DatasetFormat | str | None = None) -> Iterator[Record]:
-    """Every record of the file in order, format detected unless given. Raises UnreadableInputError."""
+    """Every record of the file in order, format detected unless given. Raises UnreadableInputError.
+
+    Each record carries its structural problems (JSON, types, roles, CSV columns); the provider's
+    training checks are added by `validate_file`.
+    """
     path = Path(path)
     resolved = resolve_format(path, fmt, DatasetFormat.OPENAI_CHAT)
     with open_dataset(path) as handle:
