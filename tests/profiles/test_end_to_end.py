@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import MODEL_CACHE, REPO_ROOT
 from tests.profiles.conftest import write_dataset
+from tunedeck.settings import Settings, load_settings
 
 # Every generated token costs real CPU time on a shared machine, so replies are capped at a few tokens.
 pytestmark = pytest.mark.slow
@@ -83,6 +84,11 @@ def project(server: str, profile_dir: Path, isolated_home: Path) -> Path:
     return profile_dir
 
 
+@pytest.fixture
+def settings_for_project(project: Path) -> Settings:
+    return load_settings()  # after `project` wrote config.toml
+
+
 def cli(project: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "tunedeck", "profile", *args],
@@ -134,3 +140,32 @@ def test_eval_table_has_means(project: Path) -> None:
     result = cli(project, "eval", "helpdesk", "heldout.jsonl", "--limit", "1", "--max-tokens", "4")
     assert "profile answer" in result.stdout and "bare answer" in result.stdout
     assert "mean" in result.stdout and HELD_OUT[0][0][:20] in result.stdout
+
+
+def test_evaluate_profile_yields_rows_as_they_complete(project: Path, settings_for_project: Settings) -> None:
+    from tunedeck.profiles.evaluate import EvalProgress, EvalRow, EvalSummary, evaluate_profile
+    from tunedeck.profiles.loader import load_profile
+
+    profile, path = load_profile("helpdesk", settings_for_project, cwd=project)
+    dataset = project / "heldout.jsonl"
+    events = list(evaluate_profile(profile, path, dataset, settings=settings_for_project, max_tokens=2))
+    kinds = [type(event).__name__ for event in events]
+    assert kinds == ["EvalProgress", "EvalRow", "EvalProgress", "EvalRow", "EvalProgress", "EvalSummary"]
+    progress = [event.progress.done for event in events if isinstance(event, EvalProgress)]
+    assert progress == [0, 1, 2]
+    rows = [event for event in events if isinstance(event, EvalRow)]
+    summary = events[-1]
+    assert isinstance(summary, EvalSummary) and summary.rows == rows and summary.against_label == "bare"
+
+
+def test_eval_stops_on_an_unknown_comparison_model(project: Path) -> None:
+    args = ["eval", "helpdesk", "heldout.jsonl", "--against-model", "no-such-model", "--limit", "1", "--max-tokens", "2"]
+    result = subprocess.run(
+        [sys.executable, "-m", "tunedeck", "profile", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=project,
+    )
+    assert result.returncode != 0 and result.stdout == ""
+    assert "no-such-model" in result.stderr and "Traceback" not in result.stderr
