@@ -217,7 +217,11 @@ def test_issue_lists_are_capped_per_code_but_counts_stay_exact(tmp_path: Path) -
 def test_progress_is_reported_in_bytes(tmp_path: Path) -> None:
     path = good_file(tmp_path / "d.jsonl", n=2100)
     seen: list[Progress] = []
-    validate_file(path, progress=seen.append)
+
+    def sink(progress: Progress) -> None:
+        seen.append(progress)
+
+    validate_file(path, progress=sink)
     assert len(seen) >= 2
     assert seen[-1].done == seen[-1].total == path.stat().st_size
     assert all(p.unit == "B" for p in seen)
