@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.errors import InfraConfigError, PulumiNotInstalledError
+from infra.config import parse_config
+from infra.errors import InfraConfigError, InfraError, PulumiNotInstalledError
 from infra.outputs import StackOutputs
-from infra.stack_files import PROJECT_FILE
+from infra.stack_files import PROJECT_FILE, load_stack_config
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
@@ -72,6 +73,28 @@ def resolve_target(
 ) -> InfraTarget:
     return InfraTarget(
         work_dir=resolve_work_dir(settings, work_dir), stack=stack, backend_url=resolve_backend_url(settings, env)
+    )
+
+
+def destroy_warning(target: InfraTarget) -> str:
+    """What `destroy` will take with it, from the stack's config: shown before the user confirms (CLI and TUI)."""
+    try:
+        config_file = load_stack_config(target.work_dir, target.stack)
+        config = parse_config(config_file.values, namespace=config_file.project_name)
+    except InfraError:
+        return (
+            f"This deletes every resource in stack {target.stack!r}, including the bucket and all the datasets and "
+            "artifacts in it, unless tunedeck:retainBucketOnDestroy is true."
+        )
+    if config.retain_bucket_on_destroy:
+        return (
+            f"This deletes every resource in stack {target.stack!r} except the bucket gs://{config.bucket_name}, "
+            "which retainBucketOnDestroy keeps in GCP with its data (if `tunedeck infra up` ran since it was set)."
+        )
+    return (
+        f"This deletes every resource in stack {target.stack!r} (project {config.project}), including the bucket "
+        f"gs://{config.bucket_name} and every dataset and artifact in it. Set tunedeck:retainBucketOnDestroy: true "
+        "and run `tunedeck infra up` first to keep the bucket."
     )
 
 

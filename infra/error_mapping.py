@@ -69,6 +69,7 @@ def map_automation_error(exc: BaseException, stack: str, backend_url: str = "") 
     if _CREDENTIALS.search(stderr):
         return PulumiCommandError(
             "Pulumi could not authenticate to Google Cloud.",
-            "Run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS) and run again.",
+            "Run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS) and run again; "
+            "`tunedeck infra plan --offline` needs no credentials.",
         )
     return PulumiCommandError(f"Pulumi failed on stack {stack!r}.", _tail(stderr) or str(exc))

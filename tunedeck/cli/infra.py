@@ -134,36 +134,12 @@ def refresh(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = W
         stderr.print(f"Stack {stack!r} refreshed: {summary}.")
 
 
-def _destroy_warning(target: InfraTarget) -> str:
-    from infra.config import parse_config
-    from infra.errors import InfraError
-    from infra.stack_files import load_stack_config
-
-    try:
-        config_file = load_stack_config(target.work_dir, target.stack)
-        config = parse_config(config_file.values, namespace=config_file.project_name)
-    except InfraError:
-        return (
-            f"This deletes every resource in stack {target.stack!r}, including the bucket and all the datasets and "
-            "artifacts in it, unless tunedeck:retainBucketOnDestroy is true."
-        )
-    if config.retain_bucket_on_destroy:
-        return (
-            f"This deletes every resource in stack {target.stack!r} except the bucket gs://{config.bucket_name}, "
-            "which retainBucketOnDestroy keeps in GCP (with its data) but no longer manages."
-        )
-    return (
-        f"This deletes every resource in stack {target.stack!r} (project {config.project}), including the bucket "
-        f"gs://{config.bucket_name} and every dataset and artifact in it. Set tunedeck:retainBucketOnDestroy: true "
-        "and run `tunedeck infra up` first to keep the bucket."
-    )
-
-
 def confirm_destroy(target: InfraTarget) -> None:
     """Ask the user to type the stack name; anything else (or no terminal) cancels."""
+    from infra.automation import destroy_warning
     from infra.errors import DestroyCancelledError
 
-    stderr.print(f"[bold yellow]warning:[/] {_destroy_warning(target)}", highlight=False)
+    stderr.print(f"[bold yellow]warning:[/] {escape(destroy_warning(target))}", highlight=False)
     try:
         answer = stderr.input(f"Type the stack name ([bold]{target.stack}[/]) to destroy it: ")
     except EOFError:
