@@ -102,13 +102,15 @@ class VertexProvider:
     # -- models, chat, endpoints ------------------------------------------------------------------------
 
     def list_models(self) -> list[ModelInfo]:
-        """The tuned models of this project and region (base Gemini models are not listed)."""
+        """The tuned models of this project and region (base Gemini models are not listed). Ids are Model
+        Registry names (what `delete_model` takes); a job's `fine_tuned_model` is the endpoint that serves it."""
         models = []
         for job in self.list_jobs(limit=100):
-            if job.fine_tuned_model:
+            tuned = job.raw.get("tunedModel") or {}
+            if tuned.get("model"):
                 models.append(
                     ModelInfo(
-                        id=job.fine_tuned_model,
+                        id=str(tuned["model"]),
                         provider=self.name,
                         owned_by=self.config.project,
                         created_at=job.finished_at,

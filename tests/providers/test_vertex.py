@@ -125,6 +125,7 @@ def test_succeeded_job_exposes_tuned_model_checkpoints_and_milestones(vertex: Ve
     )
     done = vertex.get_job(job.id)
     assert done.status.state is JobState.SUCCEEDED and done.fine_tuned_model == endpoint
+    assert [m.id for m in vertex.list_models()] == ["projects/tunedeck-test/locations/us-central1/models/77@1"]
     assert [(c.id, c.step, c.model) for c in vertex.list_checkpoints(job.id)] == [
         ("1", 10, endpoint + "-c1"),
         ("2", 20, endpoint + "-c2"),
