@@ -141,7 +141,7 @@ def confirm_destroy(target: InfraTarget) -> None:
 
     stderr.print(f"[bold yellow]warning:[/] {escape(destroy_warning(target))}", highlight=False)
     try:
-        answer = stderr.input(f"Type the stack name ([bold]{target.stack}[/]) to destroy it: ")
+        answer = stderr.input(f"Type the stack name ([bold]{escape(target.stack)}[/]) to destroy it: ")
     except EOFError:
         answer = None
     if answer is None or answer.strip() != target.stack:
