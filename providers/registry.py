@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from tunedeck.settings import Settings
 
 
+# Adapter modules are imported on demand: building one provider never loads the others (nor their SDKs).
+
+
 def _secret(value: Any) -> SecretStr | None:
     if value is None or isinstance(value, SecretStr):
         return value
@@ -77,7 +80,7 @@ def vertex_config(settings: Settings, **overrides: Any) -> VertexConfig:
     stack = section.get("stack") or settings.section("infra").get("stack")
     if missing and stack:
         try:
-            from infra.outputs import read_stack_outputs  # deferred: pulumi is heavy and optional
+            from infra.outputs import read_stack_outputs  # deferred: the infra package is optional
         except ImportError as exc:
             raise errors.ConfigurationError(
                 f"Vertex settings are missing ({', '.join(missing)}) and the infra extra is not installed.",
