@@ -159,7 +159,8 @@ def test_evaluate_profile_yields_rows_as_they_complete(project: Path, settings_f
 
 
 def test_eval_stops_on_an_unknown_comparison_model(project: Path) -> None:
-    args = ["eval", "helpdesk", "heldout.jsonl", "--against-model", "no-such-model", "--limit", "1", "--max-tokens", "2"]
+    args = ["eval", "helpdesk", "heldout.jsonl", "--against-model", "no-such-model", "--limit", "1"]
+    args += ["--max-tokens", "2"]
     result = subprocess.run(
         [sys.executable, "-m", "tunedeck", "profile", *args],
         capture_output=True,
