@@ -53,6 +53,14 @@ class Workspace:
                 self._providers[name] = get_provider(name, self.settings)
         return self._providers[name]
 
+    def listing_provider(self, name: str) -> Provider:
+        """An adapter for looking only: listing endpoints must never start the local backend."""
+        if self.provider_factory is not None or name != "local":
+            return self.provider(name)
+        from providers.registry import get_provider
+
+        return get_provider(name, self.settings, autostart=False)
+
     def monitor(self, policy: BackoffPolicy | None = None) -> Monitor:
         """A monitor that also runs each endpoint's idle auto-teardown on every round of `run()`."""
         return Monitor(

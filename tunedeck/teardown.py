@@ -7,12 +7,12 @@ so the same command can simply be run again.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from providers.base import Endpoint, Provider
-from providers.errors import NotFoundError, NotSupportedError, ProviderError
+from providers.errors import NotFoundError, NotSupportedError, ProviderError, UnavailableError
 from tunedeck.errors import UsageError
 from tunedeck.store import EndpointRecord, Store, TeardownOutcome, TeardownRecord
 from tunedeck.store.records import utcnow
@@ -59,8 +59,14 @@ class Inventory:
     """Provider name → why it could not be listed (its recorded endpoints are still shown, as last known)."""
 
 
-def refresh_endpoints(store: Store, providers: Iterable[Provider]) -> Inventory:
-    """Ask each provider for its endpoints; record ours, list foreign ones without recording them."""
+def refresh_endpoints(
+    store: Store, providers: Iterable[Provider], *, gone_when_unreachable: Collection[str] = ()
+) -> Inventory:
+    """Ask each provider for its endpoints; record ours, list foreign ones without recording them.
+
+    `gone_when_unreachable` names providers whose endpoints cannot outlive the service (the local backend
+    holds models in its own memory): there, "not running" means "nothing loaded", not "unknown".
+    """
     inventory = Inventory()
     for provider in providers:
         try:
@@ -68,11 +74,12 @@ def refresh_endpoints(store: Store, providers: Iterable[Provider]) -> Inventory:
         except NotSupportedError:
             continue
         except ProviderError as exc:
-            inventory.errors[provider.name] = exc.title
-            inventory.ours += [
-                EndpointView(r.provider, r.id, True, r, None) for r in store.list_endpoints(provider=provider.name)
-            ]
-            continue
+            if not (isinstance(exc, UnavailableError) and provider.name in gone_when_unreachable):
+                inventory.errors[provider.name] = exc.title
+                last_known = store.list_endpoints(provider=provider.name)
+                inventory.ours += [EndpointView(r.provider, r.id, True, r, None) for r in last_known]
+                continue
+            live = []
         seen: set[str] = set()
         for endpoint in live:
             known = store.get_endpoint(provider.name, endpoint.id)

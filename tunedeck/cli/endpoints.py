@@ -32,7 +32,7 @@ def _providers(workspace: Workspace, only: str | None) -> tuple[list[Provider], 
     providers, errors = [], {}
     for name in names:
         try:
-            providers.append(workspace.provider(name))
+            providers.append(workspace.listing_provider(name))
         except Exception as exc:  # a provider that is not set up is reported, never fatal to the listing
             errors[name] = getattr(exc, "title", str(exc))
     return providers, errors
@@ -49,7 +49,7 @@ def inventory(workspace: Workspace, only: str | None) -> Inventory:
     from tunedeck.teardown import refresh_endpoints
 
     providers, errors = _providers(workspace, only)
-    found = refresh_endpoints(workspace.store, providers)
+    found = refresh_endpoints(workspace.store, providers, gone_when_unreachable={"local"})
     found.errors.update(errors)
     return found
 
