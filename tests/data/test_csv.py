@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tunedeck.data.convert import convert_file
 from tunedeck.data.formats import DatasetFormat, detect_format
 from tunedeck.data.reader import iter_examples, load_conversations
 from tunedeck.data.validate import validate_file
@@ -63,3 +64,9 @@ def test_invalid_utf8_in_csv_is_a_problem_not_a_crash(tmp_path: Path) -> None:
 def test_csv_is_not_accepted_by_openai_directly(tmp_path: Path) -> None:
     report = validate_file(write(tmp_path, "input_text,output_text\nq,a\n"))
     assert "format-not-accepted" in report.counts
+
+
+def test_convert_reports_an_unreadable_header(tmp_path: Path) -> None:
+    result = convert_file(write(tmp_path, "question,answer\nq,a\n"), tmp_path / "out.jsonl", "openai-chat")
+    assert result.n_written == 0
+    assert [e.code for e in result.input_errors] == ["csv-bad-header"]

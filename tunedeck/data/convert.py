@@ -80,6 +80,7 @@ def convert_file(
         for record in iter_examples(source, resolved):
             done += record.n_bytes
             if record.blank or record.header:
+                errors.extend(p for p in record.problems if p.severity == "error")  # a CSV header nobody can read
                 continue
             n_read += 1
             if n_read % _PROGRESS_EVERY == 0:

@@ -42,7 +42,7 @@ def detect_format(path: Path) -> DatasetFormat | None:
 
     A `.csv` name means CSV; otherwise the first JSON object whose shape is recognised decides.
     """
-    if path.suffix.lower() in {".csv", ".tsv"}:
+    if path.suffix.lower() == ".csv":
         return DatasetFormat.CSV
     with path.open("rb") as handle:
         for index, raw in enumerate(handle):

@@ -91,7 +91,7 @@ def split_file(
         if record.example is not None and not record.has_error:
             digest = record.example.digest()
             groups[digest] = groups.get(digest, 0) + 1
-        elif not record.blank and not record.header:
+        else:
             skipped.extend(p for p in record.problems if p.severity == "error")
         if record.line % 4096 == 0:
             progress(Progress("Splitting (pass 1 of 2)", done, total, "B"))
