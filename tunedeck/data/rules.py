@@ -38,7 +38,10 @@ RULES: dict[Provider, ProviderRules] = {
         default_model="gpt-4o-mini-2024-07-18",
         must_end_on_learned_turn=False,
         token_method="tiktoken",
-        token_note="OpenAI's chat counting method (3 tokens per message, 1 per name, 3 for the reply primer)",
+        token_note=(
+            "OpenAI's chat counting method (3 tokens per message, 1 per name, 3 for the reply primer; "
+            "tool calls and tool definitions counted as their JSON, an approximation)"
+        ),
         # OpenAI's fine-tuning guide, "token limits" (as of 2025-06): longer examples are truncated.
         token_limits={
             "gpt-4o-mini": 65_536,
