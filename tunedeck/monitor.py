@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
@@ -18,11 +19,14 @@ from typing import TYPE_CHECKING
 
 from providers.base import JobState, Provider, ProviderJob
 from providers.errors import NotFoundError, ProviderError, RateLimitedError, UnavailableError
+from tunedeck.errors import TunedeckError
 from tunedeck.monitor_backoff import BackoffPolicy, Schedule
 from tunedeck.store import EventRecord, JobRecord, Store, Submission
 
 if TYPE_CHECKING:
     from tunedeck.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class UpdateKind(StrEnum):
@@ -137,8 +141,8 @@ class Monitor:
     def poll_job(self, job: JobRecord) -> list[JobUpdate]:
         """Ask the provider about one job now, regardless of the schedule."""
         assert job.provider_job_id is not None
-        provider = self._provider(job.provider)
         try:
+            provider = self._provider(job.provider)
             remote = provider.get_job(job.provider_job_id)
             # No `after`: for OpenAI-shaped APIs it is a pagination cursor towards *older* events, so passing the
             # newest id we know would hide every new one. The store drops what it has already seen.
@@ -195,18 +199,25 @@ class Monitor:
         """Poll until `stop` is set (for a thread worker). Sleeps until the next job is due, at most `idle_wait_s`."""
         while not stop.is_set():
             self.poll_due()
-            if self.on_tick is not None:
-                self.on_tick()
+            self._tick()
             stop.wait(min(idle_wait_s, self.seconds_until_due()) or 0.05)
 
     async def arun(self, stop: asyncio.Event, *, idle_wait_s: float = 5.0) -> None:
         """`run()` for an event loop: blocking provider calls go to a thread, never onto the loop."""
         while not stop.is_set():
             await asyncio.to_thread(self.poll_due)
-            if self.on_tick is not None:
-                await asyncio.to_thread(self.on_tick)
+            await asyncio.to_thread(self._tick)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=min(idle_wait_s, self.seconds_until_due()) or 0.05)
+
+    def _tick(self) -> None:
+        """Run `on_tick` (idle teardown); its failure is logged and retried next round, never stops polling."""
+        if self.on_tick is None:
+            return
+        try:
+            self.on_tick()
+        except TunedeckError:
+            log.warning("monitor tick failed", exc_info=True)
 
     def watch(self, job_id: str) -> Iterator[JobUpdate]:
         """Blocking generator of one job's updates until it finishes (the CLI's `--watch`)."""
@@ -223,6 +234,7 @@ class Monitor:
             if wait > 0:
                 self.sleep(wait)
             yield from self.poll_job(job)
+            self._tick()
             job = self.store.require_job(job_id)
 
 

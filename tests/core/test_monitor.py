@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -152,3 +153,33 @@ def test_subscribers_and_async_stream_receive_updates_from_run_thread(store: Sto
     unsubscribe()
     assert states == [JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
     assert got.count(UpdateKind.STATE) == 3
+
+
+def test_provider_that_cannot_be_built_leaves_job_unknown_and_tick_failure_does_not_stop_run(store: Store) -> None:
+    from providers.errors import AuthenticationError
+    from tunedeck.errors import UsageError
+
+    provider = FakeProvider()
+    job_id = submit(store, provider)
+
+    def no_provider(name: str) -> FakeProvider:
+        raise AuthenticationError("No key for fake.", provider="fake")
+
+    ticks: list[int] = []
+
+    def bad_tick() -> None:
+        ticks.append(1)
+        raise UsageError("teardown blew up")
+
+    monitor = Monitor(store, no_provider, policy=BackoffPolicy(base_s=0.01, max_s=0.01), on_tick=bad_tick)
+    stop = threading.Event()
+    worker = threading.Thread(target=monitor.run, args=(stop,), kwargs={"idle_wait_s": 0.01})
+    worker.start()
+    deadline = time.monotonic() + 5
+    while len(ticks) < 3 and time.monotonic() < deadline:
+        stop.wait(0.01)
+    stop.set()
+    worker.join(5)
+    assert len(ticks) >= 3 and not worker.is_alive()
+    job = store.require_job(job_id)
+    assert job.state is JobState.UNKNOWN and "No key" in job.state_detail

@@ -119,3 +119,17 @@ def test_parse_duration(text: str, seconds: int) -> None:
 def test_parse_duration_rejects_garbage() -> None:
     with pytest.raises(UsageError):
         parse_duration("30 minutes")
+
+
+def test_stopped_local_backend_means_nothing_loaded_but_an_outage_elsewhere_keeps_last_known(
+    store: Store, provider: FakeProvider
+) -> None:
+    refresh_endpoints(store, [provider])
+    provider.failures = [UnavailableError("connection refused", provider="fake")]
+    inventory = refresh_endpoints(store, [provider])
+    assert inventory.errors == {"fake": "connection refused"}
+    assert sorted(v.id for v in inventory.ours) == ["a", "b"] and all(v.live is None for v in inventory.ours)
+    assert len(store.list_endpoints()) == 2  # unknown is not gone: still counted
+    provider.failures = [UnavailableError("connection refused", provider="fake")]
+    inventory = refresh_endpoints(store, [provider], gone_when_unreachable={"fake"})
+    assert inventory.errors == {} and inventory.ours == [] and store.list_endpoints() == []

@@ -122,8 +122,17 @@ def submit_cmd(
     cost = _money(plan.estimate.estimated_usd) if plan.estimate else "an unknown amount"
     confirm(f"Submit to {provider} ({model}) for {cost}?", yes)
     workspace.reconcile()
-    job = execute_plan(workspace.store, workspace.provider(provider), plan)
+    adapter = workspace.provider(provider)
+    job = execute_plan(workspace.store, adapter, plan)
     stderr.print(f"[green]submitted[/] {job.id} ({provider} job {job.provider_job_id})", highlight=False)
+    server = getattr(adapter, "server", None)
+    if not watch and getattr(server, "started_here", False):
+        # A local backend autostarted for this command stops when it exits, and the job with it.
+        stderr.print(
+            "[yellow]The local backend was started just for this command and stops when it exits.[/] "
+            "Run `tunedeck serve` in another terminal, or submit with --watch.",
+            highlight=False,
+        )
     if watch:
         job = follow(workspace.monitor(), job, json_out=json_out)
     if json_out:
