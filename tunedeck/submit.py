@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from providers.base import CLIENT_KEY_LABEL, Provider, ProviderJob, TuningSpec, resource_labels
 from providers.errors import ProviderError, RateLimitedError, UnavailableError
-from tunedeck.errors import UsageError
+from tunedeck.errors import TunedeckError, UsageError
 from tunedeck.store import JobRecord, Store, Submission
 from tunedeck.store.datasets import file_sha256
 from tunedeck.store.jobs import spec_from_dict
@@ -203,7 +203,11 @@ def reconcile(
         if job.submission is not Submission.INTENT:
             continue
         if job.provider not in providers:
-            providers[job.provider] = get_provider(job.provider)
+            try:
+                providers[job.provider] = get_provider(job.provider)
+            except TunedeckError as exc:  # not configured here (any more): leave its intents for later
+                results.append(ReconcileResult(job, ReconcileOutcome.UNREACHABLE, exc.title))
+                continue
         results.append(_reconcile_one(store, providers[job.provider], job, stale_after, now))
     return results
 

@@ -138,3 +138,18 @@ def test_dataset_upload_deduplicated_by_content_hash(store: Store, tmp_path: Pat
     assert provider.uploads == [a]
     b.write_text('{"messages": [1]}\n')
     assert dataset_paths_spec(store, provider, spec(), b, None).training_file == "file-2"
+
+
+def test_reconcile_skips_a_provider_that_cannot_be_built(store: Store) -> None:
+    from providers.errors import AuthenticationError
+
+    provider = FakeProvider(failures=[UnavailableError("down", provider="fake")])
+    with pytest.raises(UnavailableError):
+        submit_job(store, provider, spec(client_key="tdk-e"))
+
+    def unbuildable(name: str) -> FakeProvider:
+        raise AuthenticationError("No key for fake.", provider="fake")
+
+    [result] = reconcile(store, unbuildable, stale_after=timedelta(0))
+    assert result.outcome is ReconcileOutcome.UNREACHABLE and "No key" in result.detail
+    assert store.list_jobs()[0].submission is Submission.INTENT
