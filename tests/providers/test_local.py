@@ -55,19 +55,20 @@ def test_a_server_found_running_is_reused_and_left_running(tmp_path: Path) -> No
     data_dir = tmp_path / "local-backend"
     detached = _provider(data_dir, stop_at_exit=False)  # e.g. started by another tunedeck process
     detached.list_jobs()
-    assert detached.server is not None and not detached.server.started_here
     info = json.loads((data_dir / "server.json").read_text())
-    guest = _provider(data_dir)
-    guest.list_jobs()
-    assert guest.server is not None and not guest.server.started_here
-    assert guest.server.base_url == info["base_url"]
-    stop_started_servers()
-    assert healthy(info["base_url"])  # nobody here started it, so nobody here stopped it
-    os.kill(info["pid"], signal.SIGINT)
-    for _ in range(100):
-        if not healthy(info["base_url"]):
-            break
-        time.sleep(0.1)
+    try:
+        assert detached.server is not None and not detached.server.started_here
+        guest = _provider(data_dir)
+        guest.list_jobs()
+        assert guest.server is not None and not guest.server.started_here
+        assert guest.server.base_url == info["base_url"]
+        stop_started_servers()
+        assert healthy(info["base_url"])  # nobody here started it, so nobody here stopped it
+    finally:
+        os.kill(info["pid"], signal.SIGINT)
+        deadline = time.monotonic() + 15
+        while healthy(info["base_url"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def test_no_server_and_no_autostart_says_how_to_start_one(tmp_path: Path) -> None:
