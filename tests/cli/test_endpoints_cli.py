@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from providers.base import MANAGED_BY_LABEL, Endpoint
+from providers.base import MANAGED_BY_LABEL, ChatChunk, ChatMessage, Endpoint
 from providers.errors import UnavailableError
 from tests.cli.test_jobs_cli import run
 from tests.core.fakes import FakeProvider
@@ -97,3 +98,32 @@ def test_endpoint_test_reports_reply_and_latency(provider: FakeProvider) -> None
     result = json.loads(out)
     assert code == 0 and result["reply"] == "Hello there" and result["model"] == "ft:smol:a"
     assert result["completion_tokens"] == 2 and result["total_s"] >= 0
+
+
+def test_chat_repl_keeps_history_and_resets(provider: FakeProvider) -> None:
+    from typer.testing import CliRunner
+
+    from tunedeck.cli.main import app
+
+    seen: list[list[str]] = []
+    original = provider.chat
+
+    def recording_chat(model: str, messages: list[ChatMessage], **kw: object) -> Iterator[ChatChunk]:
+        seen.append([m.content for m in messages])
+        return original(model, messages)
+
+    provider.chat = recording_chat  # type: ignore[method-assign]
+    args = ["chat", "-m", "ft:smol:a", "-p", "local", "--system", "Be brief."]
+    result = CliRunner().invoke(app, args, input="one
+two
+/reset
+three
+/exit
+")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("Hello there") == 3
+    assert seen == [
+        ["Be brief.", "one"],
+        ["Be brief.", "one", "Hello there", "two"],
+        ["Be brief.", "three"],
+    ]
