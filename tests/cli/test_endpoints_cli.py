@@ -114,12 +114,7 @@ def test_chat_repl_keeps_history_and_resets(provider: FakeProvider) -> None:
 
     provider.chat = recording_chat  # type: ignore[method-assign]
     args = ["chat", "-m", "ft:smol:a", "-p", "local", "--system", "Be brief."]
-    result = CliRunner().invoke(app, args, input="one
-two
-/reset
-three
-/exit
-")
+    result = CliRunner().invoke(app, args, input="one\ntwo\n/reset\nthree\n/exit\n")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count("Hello there") == 3
     assert seen == [
