@@ -248,7 +248,8 @@ class OpenAIProvider:
             lambda: self._client().chat.completions.create(
                 model=model,
                 messages=wire_messages,
-                max_tokens=max_tokens,
+                # OpenAI's current name: newer (reasoning) models reject the deprecated `max_tokens`.
+                max_completion_tokens=max_tokens,
                 temperature=temperature,
                 stream=True,
                 stream_options={"include_usage": True},

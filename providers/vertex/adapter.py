@@ -74,13 +74,19 @@ class VertexProvider:
                     break
             return jobs
 
-    def find_jobs_by_client_key(self, client_key: str) -> list[ProviderJob]:
+    def find_jobs_by_client_key(self, client_key: str, scan_limit: int = 1000) -> list[ProviderJob]:
+        """Matched here, not with a server-side `labels.` filter: our label key contains '-', which the list
+        filter grammar may read as an operator, and a misparsed filter that matched nothing would make a
+        retried submit create (and bill) a duplicate job. Newest jobs come first, so a recent submit is found
+        within the first page."""
+        found = []
         with boundary():
-            pager = self._tunings_client().tunings.list(
-                config={"page_size": 100, "filter": tuning.client_key_filter(client_key)}
-            )
-            found = [tuning.to_job(job) for job in pager]
-        return [job for job in found if job.labels.get(CLIENT_KEY_LABEL) == client_key]
+            for index, job in enumerate(self._tunings_client().tunings.list(config={"page_size": 100})):
+                if index >= scan_limit:
+                    break
+                if (job.labels or {}).get(CLIENT_KEY_LABEL) == client_key:
+                    found.append(tuning.to_job(job))
+        return found
 
     def cancel_job(self, job_id: str) -> ProviderJob:
         with boundary():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from providers import errors
-from providers.base import CLIENT_KEY_LABEL, Checkpoint, JobEvent, ProviderJob, TuningSpec, resource_labels
+from providers.base import Checkpoint, JobEvent, ProviderJob, TuningSpec, resource_labels
 from providers.states import vertex_status
 from providers.vertex.config import VertexConfig
 
@@ -138,7 +138,3 @@ def events(job: types.TuningJob) -> list[JobEvent]:
         message = f"Finished: {state}" + (f" ({job.error.message})" if level == "error" and job.error else "")
         out.append(JobEvent(f"{name}#ended", job.end_time, level, message))
     return out
-
-
-def client_key_filter(client_key: str) -> str:
-    return f'labels.{CLIENT_KEY_LABEL}="{client_key}"'
