@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tunedeck.errors import TunedeckError
 from tunedeck.monitor import Monitor
 from tunedeck.monitor_backoff import BackoffPolicy
 from tunedeck.store import Store
@@ -14,8 +16,11 @@ from tunedeck.submit import ReconcileResult, reconcile, stale_intent_after
 if TYPE_CHECKING:
     from providers.base import ChatChunk, ChatMessage, Provider
     from tunedeck.settings import Settings
+    from tunedeck.teardown import Inventory
 
 ProviderFactory = Callable[[str], "Provider"]
+ENDPOINT_REFRESH_S = 300.0
+"""How often the monitor re-lists endpoints, to notice new deployments and uses made outside tunedeck."""
 
 
 def policy_from_config(settings: Settings) -> BackoffPolicy:
@@ -35,6 +40,7 @@ class Workspace:
     provider_factory: ProviderFactory | None = None
     """Injected by tests and the TUI; by default adapters come from `providers.registry`."""
     _providers: dict[str, Provider] = field(default_factory=dict)
+    _last_refresh: float = float("-inf")
 
     @classmethod
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:
@@ -72,9 +78,44 @@ class Workspace:
         )
 
     def auto_teardown_idle(self) -> None:
+        """The monitor's tick: notice new endpoints every few minutes, then tear down those idle too long."""
         from tunedeck.teardown import auto_teardown_idle
 
-        auto_teardown_idle(self.store, self.provider)
+        now = time.monotonic()
+        if now - self._last_refresh >= ENDPOINT_REFRESH_S:
+            self._last_refresh = now
+            self.refresh_endpoints()
+        auto_teardown_idle(self.store, self.listing_provider)
+
+    def endpoint_providers(self) -> list[str]:
+        """Providers that may hold hourly-billed things: local, Vertex when configured, and any recorded."""
+        names = {"local", *(r.provider for r in self.store.list_endpoints())}
+        if self.settings.section("vertex") or self.settings.section("infra").get("stack"):
+            names.add("vertex")
+        return sorted(names)
+
+    def default_idle_teardown_s(self) -> float | None:
+        """`[endpoints] idle_teardown = "30m"`: the auto-teardown limit for endpoints seen for the first time."""
+        from tunedeck.teardown import parse_duration
+
+        value = self.settings.section("endpoints").get("idle_teardown")
+        return parse_duration(str(value)).total_seconds() if value else None
+
+    def refresh_endpoints(self, only: str | None = None) -> Inventory:
+        """List every provider's endpoints (never starting the local backend); record ours."""
+        from tunedeck.teardown import refresh_endpoints
+
+        providers, errors = [], {}
+        for name in [only] if only else self.endpoint_providers():
+            try:
+                providers.append(self.listing_provider(name))
+            except TunedeckError as exc:  # not set up here: reported, never fatal to the listing
+                errors[name] = exc.title
+        found = refresh_endpoints(
+            self.store, providers, gone_when_unreachable={"local"}, default_idle_s=self.default_idle_teardown_s()
+        )
+        found.errors.update(errors)
+        return found
 
     def reconcile(self) -> list[ReconcileResult]:
         """Settle submissions a crash left as intents; asks only providers that have one."""

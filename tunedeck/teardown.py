@@ -60,12 +60,17 @@ class Inventory:
 
 
 def refresh_endpoints(
-    store: Store, providers: Iterable[Provider], *, gone_when_unreachable: Collection[str] = ()
+    store: Store,
+    providers: Iterable[Provider],
+    *,
+    gone_when_unreachable: Collection[str] = (),
+    default_idle_s: float | None = None,
 ) -> Inventory:
     """Ask each provider for its endpoints; record ours, list foreign ones without recording them.
 
     `gone_when_unreachable` names providers whose endpoints cannot outlive the service (the local backend
     holds models in its own memory): there, "not running" means "nothing loaded", not "unknown".
+    `default_idle_s` is the idle auto-teardown limit given to endpoints seen for the first time.
     """
     inventory = Inventory()
     for provider in providers:
@@ -86,6 +91,9 @@ def refresh_endpoints(
             if endpoint.owned_by_tunedeck or known is not None:
                 # Foreign endpoints are never recorded: being in the store is itself proof of ownership.
                 record = store.upsert_endpoint(endpoint)
+                if known is None and default_idle_s is not None:
+                    store.set_idle_teardown(provider.name, endpoint.id, default_idle_s)
+                    record = store.get_endpoint(provider.name, endpoint.id) or record
                 inventory.ours.append(EndpointView(provider.name, endpoint.id, True, record, endpoint))
                 seen.add(endpoint.id)
             else:
@@ -164,14 +172,27 @@ def idle_endpoints(inventory: Inventory, idle_for: timedelta, now: datetime | No
 def auto_teardown_idle(
     store: Store, get_provider: Callable[[str], Provider], now: datetime | None = None
 ) -> list[TeardownResult]:
-    """Tear down every endpoint whose own idle limit (`set_idle_teardown`) has passed; run from the monitor."""
+    """Tear down every endpoint whose own idle limit (`set_idle_teardown`) has passed; run from the monitor.
+
+    The store's last use may be stale (someone else chatted with it), so a due endpoint's provider is asked
+    again first: one used since is left alone.
+    """
     now = now or utcnow()
     due = [r for r in store.list_endpoints() if r.idle_teardown_s is not None and r.idle_s(now) >= r.idle_teardown_s]
     results = []
     for record in due:
+        provider = get_provider(record.provider)
+        try:
+            live = {e.id: e for e in provider.list_endpoints()}.get(record.id)
+        except ProviderError:
+            continue  # cannot confirm it is idle: try again next round rather than act on old data
+        if live is not None:
+            record = store.upsert_endpoint(live)
+            if record.idle_s(now) < (record.idle_teardown_s or 0):
+                continue
         limit_min = (record.idle_teardown_s or 0) / 60
         reason = f"idle auto-teardown: unused for {record.idle_s(now) / 60:.0f} min (limit {limit_min:.0f} min)"
-        results.append(teardown_endpoint(store, get_provider(record.provider), record.id, reason=reason))
+        results.append(teardown_endpoint(store, provider, record.id, reason=reason))
     return results
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,38 @@ def test_stopped_local_backend_means_nothing_loaded_but_an_outage_elsewhere_keep
     provider.failures = [UnavailableError("connection refused", provider="fake")]
     inventory = refresh_endpoints(store, [provider], gone_when_unreachable={"fake"})
     assert inventory.errors == {} and inventory.ours == [] and store.list_endpoints() == []
+
+
+def test_auto_teardown_asks_the_provider_before_acting_on_a_stale_last_use(
+    store: Store, provider: FakeProvider
+) -> None:
+    refresh_endpoints(store, [provider])
+    store.set_idle_teardown("fake", "a", 600.0)
+    # Used a minute ago through some other client: the store does not know yet, the provider does.
+    used = provider.endpoints["a"]
+    provider.endpoints["a"] = Endpoint(
+        used.id, used.provider, used.display_name, used.model, used.hourly_rate_usd,
+        created_at=used.created_at, last_used_at=utcnow() - timedelta(minutes=1), labels=used.labels,
+    )  # fmt: skip
+    assert auto_teardown_idle(store, lambda name: provider) == []
+    assert "a" in provider.endpoints
+
+
+def test_monitor_tick_notices_new_endpoints_and_applies_configured_default(isolated_home: Path) -> None:
+    from tunedeck.monitor_workspace import Workspace
+
+    config = isolated_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[endpoints]\nidle_teardown = "30m"\n')
+
+    class LocalFake(FakeProvider):
+        name = "local"
+
+    fake = LocalFake()
+    fake.endpoints = {"a": Endpoint("a", "local", "a", "m", 0.0, created_at=utcnow() - timedelta(hours=1), labels=OURS)}
+    workspace = Workspace.open(provider_factory=lambda name: fake)
+    workspace.monitor()._tick()
+    assert fake.torn_down == ["a"]
+    [teardown] = store_teardowns = workspace.store.list_teardowns("a")
+    assert teardown.outcome is TeardownOutcome.DONE and "idle auto-teardown" in teardown.reason, store_teardowns
+    assert workspace.store.get_endpoint("local", "a").idle_teardown_s == 1800  # type: ignore[union-attr]

@@ -13,7 +13,6 @@ from tunedeck.errors import UsageError
 from tunedeck.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from providers.base import Provider
     from tunedeck.monitor_workspace import Workspace
     from tunedeck.teardown import EndpointView, Inventory
 
@@ -21,37 +20,10 @@ app = typer.Typer(help="Hourly-billed endpoints and loaded models: list, test, t
 
 ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="Only this provider.")]
 EndpointArg = Annotated[str, typer.Argument(help="Endpoint id or display name (see `endpoints list`).")]
-# Providers that can bill by the hour; the others (OpenAI, Anthropic) bill per token and have nothing to stop.
-HOURLY_PROVIDERS = ("local", "vertex")
-
-
-def _providers(workspace: Workspace, only: str | None) -> tuple[list[Provider], dict[str, str]]:
-    names = (
-        [only] if only else sorted({*_configured(workspace), *(r.provider for r in workspace.store.list_endpoints())})
-    )
-    providers, errors = [], {}
-    for name in names:
-        try:
-            providers.append(workspace.listing_provider(name))
-        except Exception as exc:  # a provider that is not set up is reported, never fatal to the listing
-            errors[name] = getattr(exc, "title", str(exc))
-    return providers, errors
-
-
-def _configured(workspace: Workspace) -> list[str]:
-    names = ["local"]
-    if workspace.settings.section("vertex") or workspace.settings.section("infra").get("stack"):
-        names.append("vertex")
-    return names
 
 
 def inventory(workspace: Workspace, only: str | None) -> Inventory:
-    from tunedeck.teardown import refresh_endpoints
-
-    providers, errors = _providers(workspace, only)
-    found = refresh_endpoints(workspace.store, providers, gone_when_unreachable={"local"})
-    found.errors.update(errors)
-    return found
+    return workspace.refresh_endpoints(only)
 
 
 def _view_json(view: EndpointView) -> dict[str, Any]:
