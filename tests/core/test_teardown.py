@@ -166,6 +166,6 @@ def test_monitor_tick_notices_new_endpoints_and_applies_configured_default(isola
     workspace = Workspace.open(provider_factory=lambda name: fake)
     workspace.monitor()._tick()
     assert fake.torn_down == ["a"]
-    [teardown] = store_teardowns = workspace.store.list_teardowns("a")
-    assert teardown.outcome is TeardownOutcome.DONE and "idle auto-teardown" in teardown.reason, store_teardowns
+    [teardown] = workspace.store.list_teardowns("a")
+    assert teardown.outcome is TeardownOutcome.DONE and "idle auto-teardown" in teardown.reason
     assert workspace.store.get_endpoint("local", "a").idle_teardown_s == 1800  # type: ignore[union-attr]
