@@ -170,7 +170,7 @@ def eval_cmd(
     provider: str | None = PROVIDER_OPT,
     model: str | None = MODEL_OPT,
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N examples."),
-    max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Cap each answer (default: the profile's)."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Cap each answer (default: profile's)."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Score the profile's answers and another model's against the references (ROUGE-L F1, token F1)."""
