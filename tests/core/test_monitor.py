@@ -183,3 +183,26 @@ def test_provider_that_cannot_be_built_leaves_job_unknown_and_tick_failure_does_
     assert len(ticks) >= 3 and not worker.is_alive()
     job = store.require_job(job_id)
     assert job.state is JobState.UNKNOWN and "No key" in job.state_detail
+
+
+async def test_arun_on_the_event_loop_feeds_stream(store: Store) -> None:
+    provider = FakeProvider()
+    job_id = submit(store, provider)
+    monitor = Monitor(store, lambda name: provider, policy=BackoffPolicy(base_s=0.01, max_s=0.02))
+    stop = asyncio.Event()
+    stream = monitor.stream(job_id)
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0)
+    runner = asyncio.create_task(monitor.arun(stop, idle_wait_s=0.02))
+    states = []
+    update = await asyncio.wait_for(first, 5)
+    while True:
+        if update.kind is UpdateKind.STATE:
+            states.append(update.job.state)
+            if update.job.state.finished:
+                break
+        update = await asyncio.wait_for(stream.__anext__(), 5)
+    stop.set()
+    await asyncio.wait_for(runner, 5)
+    await stream.aclose()
+    assert states == [JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
