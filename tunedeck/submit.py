@@ -241,10 +241,11 @@ class SubmissionPlan:
     report: ValidationReport
     estimate: CostEstimate | None
     cost_note: str | None
+    validation_report: ValidationReport | None = None
 
     @property
     def ok(self) -> bool:
-        return self.report.ok
+        return self.report.ok and (self.validation_report is None or self.validation_report.ok)
 
 
 def plan_submission(
@@ -271,11 +272,12 @@ def plan_submission(
         settings=settings,
         progress=progress or ignore_progress,
     )
-    if validation is not None and report.ok:
+    held_out = None
+    if validation is not None:
         held_out = validate_file(validation, provider=provider, model=spec.base_model, settings=settings)
-        report.errors += held_out.errors
-        report.ok = report.ok and held_out.ok
-    return SubmissionPlan(provider, spec, training, validation, report, report.stats.cost, report.stats.cost_note)
+    return SubmissionPlan(
+        provider, spec, training, validation, report, report.stats.cost, report.stats.cost_note, held_out
+    )
 
 
 def execute_plan(store: Store, provider: Provider, plan: SubmissionPlan, *, hook: SubmitHook = _no_hook) -> JobRecord:

@@ -104,3 +104,13 @@ def test_failed_job_exits_1_and_cancel(wire: WireState) -> None:
     assert code == 0 and json.loads(out)["state"] == "cancelled"
     code, _, err = run("jobs", "show", "td-nope")
     assert code == ExitCode.USAGE and "No job" in err
+
+
+def test_bad_validation_file_blocks_submission_and_is_named(wire: WireState, tmp_path: Path) -> None:
+    held_out = tmp_path / "held-out.jsonl"
+    held_out.write_text("{broken\n")
+    code, out, err = run(
+        "jobs", "submit", str(DATASET), "-p", "openai", "-m", MODEL, "--validation", str(held_out), "--yes", "--json"
+    )
+    assert code == ExitCode.BAD_INPUT and "held-out.jsonl:1" in err
+    assert json.loads(out)["validation"]["ok"] is False and wire.requests == []

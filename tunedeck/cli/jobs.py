@@ -117,7 +117,7 @@ def submit_cmd(
     _show_plan(plan)
     if not plan.ok:
         if json_out:
-            emit_json({"submitted": False, "validation": plan.report})
+            emit_json({"submitted": False, "training": plan.report, "validation": plan.validation_report})
         raise typer.Exit(int(ExitCode.BAD_INPUT))
     cost = _money(plan.estimate.estimated_usd) if plan.estimate else "an unknown amount"
     confirm(f"Submit to {provider} ({model}) for {cost}?", yes)
@@ -151,12 +151,16 @@ def _show_plan(plan: SubmissionPlan) -> None:
         f" ({stats.token_method})",
         highlight=False,
     )
-    for issue in report.errors[:20]:
-        stderr.print(f"[red]error[/] line {issue.line}: {issue.message}", highlight=False)
-    if len(report.errors) > 20:
-        stderr.print(f"… and {len(report.errors) - 20} more errors", highlight=False)
-    for issue in report.warnings[:5]:
-        stderr.print(f"[yellow]warning[/] line {issue.line}: {issue.message}", highlight=False)
+    for checked in [report, plan.validation_report]:
+        if checked is None:
+            continue
+        name = Path(checked.path).name
+        for issue in checked.errors[:20]:
+            stderr.print(f"[red]error[/] {name}:{issue.line}: {issue.message}", highlight=False)
+        if len(checked.errors) > 20:
+            stderr.print(f"… and {len(checked.errors) - 20} more errors in {name}", highlight=False)
+        for issue in checked.warnings[:5]:
+            stderr.print(f"[yellow]warning[/] {name}:{issue.line}: {issue.message}", highlight=False)
     if plan.estimate is not None:
         stderr.print(f"cost: {plan.estimate.describe()}", highlight=False)
     elif plan.cost_note:
