@@ -1,0 +1,201 @@
+"""Local backend benchmark: train() against a minimal hand-written LoRA loop, and chat latency of the engine.
+
+Run: .venv/bin/python benchmarks/bench_local.py [--steps 20] [--threads 2]
+Each measurement runs in its own spawned process so peak RSS figures do not mix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+BATCH = 4
+TOPICS = [
+    "the moon", "volcanoes", "honey bees", "the Nile", "glaciers", "owls", "copper", "tea", "the violin", "comets",
+    "bamboo", "penguins", "deserts", "lightning", "coral reefs", "maple trees", "salt", "whales", "silk", "clocks",
+]  # fmt: skip
+
+
+def dataset() -> list[list[dict[str, str]]]:
+    """40 short chat examples (~60 tokens each with the chat template), the size the issue measured."""
+    return [
+        [
+            {"role": "user", "content": f"Give me one short fact about {topic}."},
+            {
+                "role": "assistant",
+                "content": f"A fact about {topic}: it is {adj} and widely studied. — Zorblax",
+            },
+        ]
+        for adj in ("remarkable", "ancient")
+        for topic in TOPICS
+    ]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def reference_loop(cache_dir: Path, steps: int, threads: int) -> dict[str, Any]:
+    """The yardstick: the plainest LoRA loop one would write by hand (full logits, labels= loss)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from tunedeck.backend.basemodel import converted_model_dir, load_model, load_tokenizer
+    from tunedeck.backend.chatml import encode_example
+    from tunedeck.backend.device import compute_plan
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    plan = compute_plan()
+    model_dir = converted_model_dir(cache_dir)
+    tokenizer = load_tokenizer(model_dir)
+    model = get_peft_model(
+        load_model(model_dir, dtype=plan.weight_dtype),
+        LoraConfig(
+            r=8,
+            lora_alpha=16,
+            target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+            task_type="CAUSAL_LM",
+        ),
+    )
+    model.train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-3)
+    examples = [encode_example(tokenizer, c, 512) for c in dataset()]
+    times, tokens = [], []
+    for step in range(steps):
+        batch = [examples[(step * BATCH + i) % len(examples)] for i in range(BATCH)]
+        length = max(len(e.input_ids) for e in batch)
+        ids = torch.tensor([e.input_ids + [tokenizer.pad_token_id] * (length - len(e.input_ids)) for e in batch])
+        mask = torch.tensor([[1] * len(e.input_ids) + [0] * (length - len(e.input_ids)) for e in batch])
+        labels = torch.tensor([e.labels + [-100] * (length - len(e.labels)) for e in batch])
+        started = time.perf_counter()
+        with plan.autocast():
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        times.append(time.perf_counter() - started)
+        tokens.append(int(mask.sum()))
+    return _summary("hand-written loop", times, tokens, plan.reason)
+
+
+def tunedeck_train(cache_dir: Path, steps: int, threads: int) -> dict[str, Any]:
+    import torch
+
+    from tunedeck.backend.trainer import TrainRequest, train
+
+    torch.set_num_threads(threads)
+    data = dataset()
+    per_epoch = -(-len(data) // BATCH)
+    events: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as out:
+        request = TrainRequest(
+            training=(data * (-(-steps * BATCH // len(data))))[: steps * BATCH],
+            validation=None,
+            output_dir=Path(out),
+            cache_dir=cache_dir,
+            n_epochs=1,
+            batch_size=BATCH,
+            seed=0,
+        )
+        wall = time.perf_counter()
+        train(request, events.append, lambda: False)
+        wall = time.perf_counter() - wall
+    metrics = [e for e in events if e["type"] == "metrics"]
+    # elapsed_s is stamped after each step, so differences are step times (the first one also holds the model
+    # load, and _summary drops the first step anyway).
+    stamps = [0.0] + [m["elapsed_s"] for m in metrics]
+    times = [b - a for a, b in itertools.pairwise(stamps)]
+    counts = [0] + [m["trained_tokens"] for m in metrics]
+    tokens = [b - a for a, b in itertools.pairwise(counts)]
+    plan = next(
+        e["message"] for e in events if e["type"] == "message" and ("bf16" in e["message"] or "fp32" in e["message"])
+    )
+    result = _summary("tunedeck train()", times, tokens, plan)
+    result["wall_s"] = wall
+    result["steps_per_epoch"] = per_epoch
+    return result
+
+
+def _summary(name: str, times: list[float], tokens: list[int], plan: str) -> dict[str, Any]:
+    steady = times[1:]  # the first step pays one-off kernel set-up
+    steady_tokens = tokens[1:]
+    return {
+        "name": name,
+        "plan": plan,
+        "steps": len(times),
+        "s_per_step": statistics.median(steady),
+        "tokens_per_s": sum(steady_tokens) / sum(steady),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def chat_latency(cache_dir: Path, threads: int) -> dict[str, Any]:
+    import torch
+
+    from tunedeck.backend.engine import ChatEngine
+
+    torch.set_num_threads(threads)
+    engine = ChatEngine(cache_dir)
+    messages = [{"role": "user", "content": "Write a short poem about the sea."}]
+    started = time.perf_counter()
+    list(engine.generate(None, messages, max_tokens=20, temperature=0))
+    cold = time.perf_counter() - started
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        first = None
+        chunks = 0
+        for chunk in engine.generate(None, messages, max_tokens=20, temperature=0):
+            if first is None and chunk.text:
+                first = time.perf_counter() - started
+            chunks = chunk.completion_tokens
+        runs.append((first or 0.0, time.perf_counter() - started, chunks))
+    ttft, total, n = (statistics.median(x) for x in zip(*runs, strict=True))
+    return {"cold_first_answer_s": cold, "ttft_s": ttft, "answer_s": total, "tokens": n, "tokens_per_s": n / total}
+
+
+def _in_child(fn: Any, *args: Any) -> Any:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cache-dir", type=Path, default=REPO / ".tmp" / "test-cache")
+    args = parser.parse_args()
+    from tunedeck.backend.basemodel import converted_model_dir
+
+    converted_model_dir(args.cache_dir)  # convert outside the timed runs
+    ref = _in_child(reference_loop, args.cache_dir, args.steps, args.threads)
+    ours = _in_child(tunedeck_train, args.cache_dir, args.steps, args.threads)
+    for row in (ref, ours):
+        print(
+            f"{row['name']:<18} {row['tokens_per_s']:7.1f} tokens/s  {row['s_per_step']:.3f} s/step  "
+            f"peak RSS {row['peak_rss_mb']:.0f} MB  ({row['steps']} steps, batch {BATCH}; {row['plan']})"
+        )
+    print(f"train() wall time incl. model load and 1 checkpoint: {ours['wall_s']:.1f} s")
+    print(f"throughput ratio train()/hand-written: {ours['tokens_per_s'] / ref['tokens_per_s']:.2f}")
+    chat = _in_child(chat_latency, args.cache_dir, args.threads)
+    print(
+        f"chat (base, 20-token answer, warm): time to first token {chat['ttft_s']:.3f} s, "
+        f"answer {chat['answer_s']:.2f} s, {chat['tokens_per_s']:.1f} tokens/s; "
+        f"first answer incl. load {chat['cold_first_answer_s']:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
