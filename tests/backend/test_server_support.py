@@ -127,8 +127,11 @@ def jsonl(conversations: list[list[dict[str, Any]]]) -> bytes:
 
 def worker_pid(data_dir: Path, job_id: str) -> int | None:
     """The worker's pid as the server recorded it (read-only peek at its database)."""
-    with sqlite3.connect(f"file:{data_dir / 'backend.sqlite3'}?mode=ro", uri=True) as conn:
+    conn = sqlite3.connect(f"file:{data_dir / 'backend.sqlite3'}?mode=ro", uri=True)
+    try:
         row = conn.execute("SELECT worker_pid FROM jobs WHERE id = ?", [job_id]).fetchone()
+    finally:
+        conn.close()
     return int(row[0]) if row and row[0] else None
 
 

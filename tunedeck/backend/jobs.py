@@ -123,7 +123,7 @@ class JobRunner:
                         f"({last['model_id']}).")  # fmt: skip
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop the scheduler and every worker; running jobs fail with a clear error rather than hang."""
+        """Stop the scheduler and every worker; running jobs resume on the next start (or fail if they can't)."""
         with self._lock:
             self._closing = True
             running = dict(self._running)

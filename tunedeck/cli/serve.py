@@ -161,6 +161,13 @@ def _run(
                 atomic_write_text(server_json, json.dumps(info, indent=2) + "\n")
                 stderr.print(f"tunedeck serve: listening on {info['base_url']}", highlight=False, soft_wrap=True)
 
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Here, not only in `finally`: uvicorn re-raises SIGTERM/SIGINT once serving ends, which ends the
+            # process before a `finally` after run() could remove the file.
+            await super().shutdown(sockets)
+            with contextlib.suppress(FileNotFoundError):
+                server_json.unlink()
+
     uv_config = uvicorn.Config(
         create_app(config), log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=10
     )
