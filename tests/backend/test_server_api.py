@@ -19,6 +19,7 @@ import openai
 import pytest
 
 from tests.backend.test_server_support import (
+    ServeProcess,
     ThreadServer,
     anthropic_client,
     jsonl,
@@ -341,3 +342,33 @@ def test_restart_resumes_the_running_job_from_its_checkpoint_and_requeues_the_qu
         assert client.files.retrieve(file_id).filename == "t.jsonl"
     finally:
         srv.stop()
+
+
+def test_one_server_per_data_dir_and_server_json(tmp_path: Path) -> None:
+    first = ServeProcess(tmp_path / "shared", tmp_path / "home")
+    try:
+        info = json.loads((tmp_path / "shared" / "server.json").read_text())
+        assert info["host"] == "127.0.0.1" and info["port"] > 0 and info["base_url"] == first.base_url
+        assert "listening on " + first.base_url in first.log()
+        second = subprocess.run(
+            [sys.executable, "-m", "tunedeck", "serve", "--port", "0", "--data-dir", str(tmp_path / "shared")],
+            capture_output=True, text=True, timeout=60, env=server_env(tmp_path / "home"), cwd=REPO_ROOT,
+        )  # fmt: skip
+        assert second.returncode == 3 and "already using" in second.stderr
+        assert raw(first.base_url, "GET", "/health").json() == {"status": "ok"}
+    finally:
+        assert first.stop() is not None
+    assert not (tmp_path / "shared" / "server.json").exists()
+
+
+def test_serve_help_and_the_app_module_do_not_import_torch() -> None:
+    code = (
+        "import sys, json, tunedeck.backend.server.app\n"
+        "from typer.testing import CliRunner\n"
+        "from tunedeck.cli.main import app\n"
+        "result = CliRunner().invoke(app, ['serve', '--help'])\n"
+        "heavy = [m for m in ('torch', 'transformers', 'peft', 'openai', 'anthropic') if m in sys.modules]\n"
+        "print(json.dumps([result.exit_code, '--idle-unload' in result.output, heavy]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [0, True, []], out.stderr
