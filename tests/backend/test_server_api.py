@@ -259,8 +259,12 @@ def test_jobs_list_pagination_and_metadata_filter(client: Any, training_file: st
     ids = []
     for i in range(3):
         job = client.fine_tuning.jobs.create(
-            model="smollm2-135m-instruct", training_file=training_file, metadata={"batch": tag, "i": str(i)}
+            model="smollm2-135m-instruct",
+            training_file=training_file,
+            metadata={"batch": tag, "i": str(i)},
+            hyperparameters={"n_epochs": i + 1},  # the older top-level form
         )
+        assert job.hyperparameters.n_epochs == i + 1 and job.method.type == "supervised"
         ids.append(job.id)
         client.fine_tuning.jobs.cancel(job.id)
     page = client.fine_tuning.jobs.list(limit=2, metadata={"batch": tag})

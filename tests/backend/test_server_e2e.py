@@ -165,6 +165,18 @@ def test_openai_stream_concatenates_to_the_full_answer(backend: Backend) -> None
     assert cut.choices[0].message.content == full[: full.index(full[5:9])] and cut.choices[0].finish_reason == "stop"
 
 
+def test_prompt_longer_than_the_context_is_a_400(backend: Backend) -> None:
+    long_prompt = [{"role": "user", "content": "word " * 9000}]
+    with pytest.raises(openai.BadRequestError) as err:
+        backend.client.chat.completions.create(model=BASE, messages=long_prompt, max_tokens=10)
+    assert err.value.code == "context_length_exceeded" and "8192" in err.value.message
+    import anthropic
+
+    with pytest.raises(anthropic.BadRequestError) as aerr:
+        anthropic_client(backend.server.base_url).messages.create(model=BASE, max_tokens=10, messages=long_prompt)
+    assert aerr.value.body["error"]["type"] == "invalid_request_error"
+
+
 def test_anthropic_sdk_create_and_stream(backend: Backend) -> None:
     client, model = anthropic_client(backend.server.base_url), backend.job.fine_tuned_model
     prompt = UNSEEN_PROMPTS[0]

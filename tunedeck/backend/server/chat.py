@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tunedeck.backend.db import new_id
 from tunedeck.backend.server.errors import bad_request
-from tunedeck.backend.server.generation import Piece, collect, first_then_rest, flatten_content, generate
+from tunedeck.backend.server.generation import Piece, check_context, collect, first_then_rest, flatten_content, generate
 from tunedeck.backend.server.models import resolve_or_404
 from tunedeck.backend.server.state import Svc
 
@@ -111,6 +111,7 @@ async def chat_completions(body: ChatRequest, svc: Svc) -> dict[str, Any] | Stre
     max_tokens, stop = _checked(body)
     messages = _messages(body)
     engine = await run_in_threadpool(svc.engine)  # the first call imports torch: keep it off the loop
+    await check_context(engine, messages, max_tokens, "messages")
     pieces = generate(
         engine,
         model.adapter,

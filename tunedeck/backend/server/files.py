@@ -130,6 +130,8 @@ async def retrieve_file(file_id: str, svc: Svc) -> dict[str, Any]:
 @router.get("/{file_id}/content")
 async def file_content(file_id: str, svc: Svc) -> FileResponse:
     row = _get(svc, file_id)
+    if not Path(row["path"]).is_file():
+        raise not_found(f"The content of file {file_id} is missing from the data dir.", param="id")
     return FileResponse(row["path"], media_type="application/octet-stream", filename=row["filename"])
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from tunedeck.backend.server.errors import APIError
 
 _DONE = object()
+# SmolLM2-135M's max_position_embeddings: prompt plus reply must fit, or the model answers garbage.
+CONTEXT_TOKENS = 8192
 
 
 @dataclass
@@ -129,6 +131,20 @@ async def generate(
         yield Piece(scanner.flush(), finish or "stop", None, prompt_tokens, completion_tokens)
     finally:
         halt.set()
+
+
+async def check_context(engine: Any, messages: list[dict[str, str]], max_tokens: int, param: str) -> None:
+    """A 400 (OpenAI's `context_length_exceeded`) when prompt plus `max_tokens` can't fit the model's context."""
+    prompt_tokens = await asyncio.to_thread(engine.count_prompt_tokens, messages)
+    if prompt_tokens + max_tokens > CONTEXT_TOKENS:
+        raise APIError(
+            400,
+            f"This model's maximum context length is {CONTEXT_TOKENS} tokens. However, you requested "
+            f"{prompt_tokens + max_tokens} tokens ({prompt_tokens} in the messages, {max_tokens} in the completion). "
+            "Please reduce the length of the messages or completion.",
+            param=param,
+            code="context_length_exceeded",
+        )
 
 
 def _as_api_error(exc: BaseException) -> BaseException:

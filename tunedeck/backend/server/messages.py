@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from tunedeck.backend.db import new_id
 from tunedeck.backend.server.chat import MAX_TOKENS_LIMIT, SSE_HEADERS
 from tunedeck.backend.server.errors import bad_request
-from tunedeck.backend.server.generation import Piece, collect, first_then_rest, flatten_content, generate
+from tunedeck.backend.server.generation import Piece, check_context, collect, first_then_rest, flatten_content, generate
 from tunedeck.backend.server.models import resolve_or_404
 from tunedeck.backend.server.state import Svc
 
@@ -79,11 +79,13 @@ async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | St
         )
     if body.tools:
         raise bad_request("Tools are not supported by the local backend.", param="tools")
+    messages = _messages(body)
     engine = await run_in_threadpool(svc.engine)  # the first call imports torch: keep it off the loop
+    await check_context(engine, messages, body.max_tokens, "messages")
     pieces = generate(
         engine,
         model.adapter,
-        _messages(body),
+        messages,
         max_tokens=body.max_tokens,
         temperature=body.temperature,
         top_p=body.top_p,
