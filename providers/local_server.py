@@ -30,6 +30,7 @@ class ServerHandle:
     process: subprocess.Popen[bytes] | None = None
     """Set only when this process started the server (and so must stop it)."""
     log_path: Path | None = None
+    api_key: SecretStr | None = None
 
     @property
     def started_here(self) -> bool:
@@ -90,7 +91,7 @@ def start(data_dir: Path, cache_dir: Path, api_key: SecretStr | None, timeout_s:
     with log_path.open("ab") as log:
         # A new session: Ctrl-C in the terminal must not kill the server mid-write; we stop it ourselves.
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    handle = ServerHandle(base_url="", process=process, log_path=log_path)
+    handle = ServerHandle(base_url="", process=process, log_path=log_path, api_key=api_key)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -152,12 +153,40 @@ def ensure_server(
         return handle
 
 
+_ACTIVE_JOB_STATES = {"validating_files", "queued", "running"}
+
+
+def active_jobs(base_url: str, api_key: SecretStr | None = None) -> list[str]:
+    """Ids of the server's jobs that are still training or waiting to; [] when it cannot be asked."""
+    request = urllib.request.Request(f"{base_url.rstrip('/')}/fine_tuning/jobs?limit=100")
+    if api_key is not None:
+        request.add_header("Authorization", f"Bearer {api_key.get_secret_value()}")
+    try:
+        with urllib.request.urlopen(request, timeout=_HEALTH_TIMEOUT_S) as response:
+            jobs = json.loads(response.read()).get("data", [])
+    except (OSError, ValueError, AttributeError, urllib.error.URLError):
+        return []
+    return [str(job.get("id")) for job in jobs if isinstance(job, dict) and job.get("status") in _ACTIVE_JOB_STATES]
+
+
 def stop_started_servers() -> None:
-    """Stop every server this process started (never one it merely found running)."""
+    """Stop every server this process started (never one it merely found running).
+
+    A server still training a job is left running: stopping it would fail a job the user is paying
+    attention to (e.g. `jobs submit` without `--watch`). It says so on stderr, with how to stop it."""
     with _lock:
         handles = list(_started.values())
         _started.clear()
     for handle in handles:
+        busy = active_jobs(handle.base_url, handle.api_key) if handle.base_url else []
+        if busy and handle.process is not None:
+            print(
+                f"tunedeck: left the local backend running (pid {handle.process.pid}, {handle.base_url}) "
+                f"for {len(busy)} unfinished job(s): {', '.join(busy)}. Stop it later with "
+                f"`kill -INT {handle.process.pid}`.",
+                file=sys.stderr,
+            )
+            continue
         handle.stop()
 
 

@@ -113,3 +113,29 @@ def test_registry_builds_local_from_settings(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("TUNEDECK_LOCAL_API_KEY", "k")
     assert get_provider("local", load_settings()).local.api_key == SecretStr("k")  # type: ignore[attr-defined]
     assert os.environ["TUNEDECK_LOCAL_API_KEY"] == "k"
+
+
+@pytest.mark.parametrize(("status", "left_running"), [("running", True), ("succeeded", False)])
+def test_exit_leaves_a_started_server_running_only_while_a_job_trains(
+    status: str, left_running: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+    import sys
+
+    from providers import local_server
+
+    jobs = {"object": "list", "data": [{"id": "ftjob-1", "status": status}], "has_more": False}
+    with stub_server() as stub:
+        stub.replies["GET /v1/fine_tuning/jobs"] = Reply(body=jobs)
+        # A stand-in process: what matters is whether exit handling signals it, not what it serves.
+        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            handle = local_server.ServerHandle(base_url=f"{stub.url}/v1", process=process)
+            local_server._started[Path("/tmp/stand-in")] = handle
+            stop_started_servers()
+            time.sleep(0.2)
+            assert (process.poll() is None) is left_running
+            assert ("ftjob-1" in capsys.readouterr().err) is left_running
+        finally:
+            process.kill()
+            process.wait()

@@ -114,7 +114,7 @@ def submit_cmd(
         client_key=client_key or "",
     )
     plan = plan_submission(workspace.settings, provider, spec, dataset, validation)
-    _show_plan(plan)
+    show_plan(plan)
     if not plan.ok:
         if json_out:
             emit_json({"submitted": False, "training": plan.report, "validation": plan.validation_report})
@@ -122,17 +122,8 @@ def submit_cmd(
     cost = _money(plan.estimate.estimated_usd) if plan.estimate else "an unknown amount"
     confirm(f"Submit to {provider} ({model}) for {cost}?", yes)
     workspace.reconcile()
-    adapter = workspace.provider(provider)
-    job = execute_plan(workspace.store, adapter, plan)
+    job = execute_plan(workspace.store, workspace.provider(provider), plan)
     stderr.print(f"[green]submitted[/] {job.id} ({provider} job {job.provider_job_id})", highlight=False)
-    server = getattr(adapter, "server", None)
-    if not watch and getattr(server, "started_here", False):
-        # A local backend autostarted for this command stops when it exits, and the job with it.
-        stderr.print(
-            "[yellow]The local backend was started just for this command and stops when it exits.[/] "
-            "Run `tunedeck serve` in another terminal, or submit with --watch.",
-            highlight=False,
-        )
     if watch:
         job = follow(workspace.monitor(), job, json_out=json_out)
     if json_out:
@@ -143,7 +134,7 @@ def submit_cmd(
         raise typer.Exit(int(exit_code_for(job)))
 
 
-def _show_plan(plan: SubmissionPlan) -> None:
+def show_plan(plan: SubmissionPlan) -> None:
     report = plan.report
     stats = report.stats
     stderr.print(
@@ -191,6 +182,10 @@ def follow(monitor: Monitor, job: JobRecord, *, json_out: bool = False) -> JobRe
                         f"{k}={metrics[k]:.4f}" for k in ("train_loss", "valid_loss") if metrics.get(k) is not None
                     ]
                     loss = " ".join(parts)
+                    if not stderr.is_terminal and not json_out:
+                        # No live bar in a log or pipe: one line per step keeps the progress visible there.
+                        of = f"/{int(total)}" if total else ""
+                        bar.console.print(f"step {int(metrics['step'])}{of} {loss}", highlight=False)
                 elif not json_out:
                     bar.console.print(f"[dim]{event.created_at:%H:%M:%S}[/] {event.message}", highlight=False)
             if update.kind in (UpdateKind.UNKNOWN, UpdateKind.RATE_LIMITED):
