@@ -10,6 +10,8 @@ import contextlib
 import importlib
 import os
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -51,6 +53,7 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -
         # A server that died (SIGKILL, OOM) can't set `stop`; being re-parented is the sign to quit.
         return bool(stop.is_set()) or os.getppid() != parent_pid
 
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="orphan-watch", daemon=True).start()
     code = 0
     try:
         request = build_request(payload)
@@ -72,6 +75,15 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -
         conn.close()
     if code:
         sys.exit(code)
+
+
+def _exit_when_orphaned(parent_pid: int, period_s: float = 1.0) -> None:
+    """Quit promptly if the server dies, even mid-load where should_stop is not polled. Safe: the trainer
+    writes adapters atomically, so nothing half-written is left behind."""
+    while True:
+        time.sleep(period_s)
+        if os.getppid() != parent_pid:
+            os._exit(3)
 
 
 def _send_quietly(conn: Connection, event: dict[str, Any]) -> None:
