@@ -7,7 +7,7 @@ import sys
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import chat, data, endpoints, infra, jobs, profile, serve
+from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
 from tunedeck.cli.output import stderr
 from tunedeck.errors import TunedeckError
 from tunedeck.exitcodes import ExitCode
@@ -25,6 +25,7 @@ app.add_typer(infra.app, name="infra")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(endpoints.app, name="endpoints")
 app.command("chat")(chat.chat)
+app.command("demo")(demo.demo)
 
 
 def _version(value: bool) -> None:
