@@ -191,3 +191,31 @@ def test_nothing_to_learn_is_a_usage_error(tmp_path: Path) -> None:
     request = TrainRequest(training=only_weight_zero, validation=None, output_dir=tmp_path, cache_dir=MODEL_CACHE)
     with pytest.raises(UsageError, match="assistant reply"):
         train(request, lambda e: None, lambda: False)
+
+
+def test_resuming_after_the_last_epoch_republishes_the_same_adapter(
+    tiny_trained_adapter: dict[str, Any], tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file
+
+    training, validation, _ = trait_dataset()
+    source: Path = tiny_trained_adapter["output_dir"]
+    request = TrainRequest(
+        training=training,
+        validation=validation,
+        output_dir=tmp_path,
+        cache_dir=MODEL_CACHE,
+        n_epochs=2,
+        batch_size=2,
+        resume_from=source / "checkpoint-epoch-2",
+    )
+    events: list[dict[str, Any]] = []
+    result = train(request, events.append, lambda: False)
+    assert [e for e in events if e["type"] in ("metrics", "checkpoint")] == []
+    assert result["steps"] == 20
+    assert result["trained_tokens"] == tiny_trained_adapter["trained_tokens"]
+    assert result["hyperparameters"]["seed"] == 1234  # taken from the checkpoint
+    resumed = load_file(str(tmp_path / "final" / "adapter_model.safetensors"))
+    original = load_file(str(source / "final" / "adapter_model.safetensors"))
+    assert resumed.keys() == original.keys()
+    assert all((resumed[k] == original[k]).all() for k in original)

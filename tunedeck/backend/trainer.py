@@ -30,7 +30,8 @@ TARGET_STEPS = 40
 MAX_AUTO_EPOCHS = 10
 # Attention and MLP projections: the usual "all-linear" set without the (tied) LM head.
 DEFAULT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-LORA_DROPOUT = 0.05
+# No LoRA dropout: it costs ~40% of step time here and gives little regularisation over 20-60 steps.
+LORA_DROPOUT = 0.0
 VALIDATION_CAP = 32  # validation examples scored at each evaluation: a stable estimate at a bounded cost
 EVALS_PER_RUN = 8  # "auto" eval_every spreads about this many evaluations over the run
 SAMPLE_MAX_TOKENS = 64
@@ -174,7 +175,7 @@ def train(request: TrainRequest, emit: Emit, should_stop: Callable[[], bool]) ->
             message(f"{count} training examples {what} (max_seq_len {request.max_seq_len}).", "warn")
     valid_set = encode_set(tokenizer, (request.validation or [])[:VALIDATION_CAP], request.max_seq_len)
 
-    hp = resolve_hyperparameters(len(train_set.examples), request)
+    hp = resolve_hyperparameters(len(request.training), request)  # as the server resolves them for display
     resumed: dict[str, Any] = {}
     if request.resume_from is not None:
         resumed = json.loads((Path(request.resume_from) / CHECKPOINT_INFO).read_text(encoding="utf-8"))
