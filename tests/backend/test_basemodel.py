@@ -112,3 +112,20 @@ def test_converted_model_answers_like_the_gguf(model_dir: Path) -> None:
     got = list(generate_ids(converted, prompt, plan=plan, max_tokens=16, eos_ids=eos))
     assert got == want
     assert len(got) >= 5
+
+
+def test_compute_plan_uses_bf16_only_where_it_is_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from tunedeck.backend import device
+
+    assert device.compute_plan("cpu", "fp32").weight_dtype == torch.float32
+    forced = device.compute_plan("cpu", "bf16")
+    assert forced.bf16 and forced.weight_dtype == torch.bfloat16
+    for has_bf16 in (True, False):
+        monkeypatch.setattr(device, "cpu_has_fast_bf16", lambda has_bf16=has_bf16: has_bf16)
+        plan = device.compute_plan("cpu")
+        assert plan.bf16 is has_bf16
+        assert ("avx512_bf16" in plan.reason) is has_bf16
+    if not torch.cuda.is_available():
+        assert device.choose_device() == "cpu"
