@@ -238,6 +238,8 @@ class ChatEngine:
             if entry is None:
                 return False
             if self._adapters:
+                # Activate a survivor first: peft warns when asked to delete the active adapter.
+                self._peft.set_adapter(next(iter(self._adapters.values())).peft_name)
                 self._peft.delete_adapter(entry.peft_name)
             else:
                 # peft cannot delete its last adapter; taking the LoRA layers out restores the plain base model.

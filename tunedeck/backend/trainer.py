@@ -210,9 +210,8 @@ def train(request: TrainRequest, emit: Emit, should_stop: Callable[[], bool]) ->
         message(f"Resumed after epoch {resumed['epoch']} (step {step}); optimizer state starts fresh")
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(total_steps))
-    for _ in range(step):
-        scheduler.step()
+    schedule, done = _lr_lambda(total_steps), step  # a resumed run continues the schedule where it stopped
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: schedule(i + done))
     message(
         f"Training {total_steps} steps: {n_epochs} epochs × {per_epoch} steps, batch {batch_size}, lr {lr:.3g}, "
         f"LoRA r={request.lora_rank} alpha={request.lora_alpha} on {', '.join(targets)}"
