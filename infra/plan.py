@@ -7,6 +7,7 @@ Pulumi's runtime state is process-global, so `offline_plan` runs the program in 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import subprocess
 import sys
@@ -101,6 +102,9 @@ def run_program_under_mocks(
     from infra.mocks import RecordingMocks, RecordingMonitor
 
     recorder = RecordingMocks()
+    # Pulumi creates asyncio futures as resources are declared; a caller (a test runner, a UI worker thread)
+    # may have closed or never had a current loop, so give this thread a fresh one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi.runtime.set_mocks(
         recorder, project=config.project_name, stack=config.stack, preview=False, monitor=RecordingMonitor(recorder)
     )
