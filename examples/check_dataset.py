@@ -1,5 +1,7 @@
 """Sanity checks for helpdesk.jsonl and heldout_prompts.txt. Run: python examples/check_dataset.py"""
-import json, statistics, sys
+
+import json
+import statistics
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -26,7 +28,8 @@ for r in rows:
         assert x["content"].strip(), "empty content"
     for x in m[1:]:
         if x["role"] == "user":
-            users.append(x["content"].strip().lower()); u_words.append(len(x["content"].split()))
+            users.append(x["content"].strip().lower())
+            u_words.append(len(x["content"].split()))
         else:
             c = x["content"]
             assert c.startswith(OPEN), c
@@ -44,10 +47,14 @@ assert len(held) == 12
 for h in held:
     assert h.strip().lower() not in set(users), f"held-out prompt in training: {h}"
 
-print(f"examples: {len(rows)} ({len(rows)-multi} single-turn, {multi} two-turn)")
+print(f"examples: {len(rows)} ({len(rows) - multi} single-turn, {multi} two-turn)")
 print(f"user turns: {len(u_words)}  words min/median/max = {min(u_words)}/{statistics.median(u_words)}/{max(u_words)}")
-print(f"assistant turns: {len(a_words)}  words min/median/max = {min(a_words)}/{statistics.median(a_words)}/{max(a_words)}")
-print(f"approx tokens/example (chars/4) min/mean/max = {min(approx_tokens):.0f}/{statistics.mean(approx_tokens):.0f}/{max(approx_tokens):.0f}")
+print(
+    f"assistant turns: {len(a_words)}  words min/median/max = {min(a_words)}/{statistics.median(a_words)}/{max(a_words)}"
+)
+print(
+    f"approx tokens/example (chars/4) min/mean/max = {min(approx_tokens):.0f}/{statistics.mean(approx_tokens):.0f}/{max(approx_tokens):.0f}"
+)
 print(f"held-out prompts: {len(held)}, none in training")
 bad = [w for w in a_words if not 25 <= w <= 60]
 print(f"assistant turns outside 25-60 words: {len(bad)} {bad}")

@@ -274,7 +274,9 @@ def plan_submission(
     )
     held_out = None
     if validation is not None:
-        held_out = validate_file(validation, provider=provider, model=spec.base_model, settings=settings)
+        held_out = validate_file(
+            validation, provider=provider, model=spec.base_model, settings=settings, validation_set=True
+        )
     return SubmissionPlan(
         provider, spec, training, validation, report, report.stats.cost, report.stats.cost_note, held_out
     )

@@ -93,6 +93,13 @@ def test_auto_hyperparameters_aim_at_30_to_60_steps(n: int) -> None:
     assert hp["learning_rate_multiplier"] == 1.0
 
 
+@pytest.mark.parametrize("n", [3, 20, 144, 5_000])
+def test_cost_estimates_use_the_epochs_the_trainer_picks(n: int) -> None:
+    from tunedeck.data.rules import auto_epochs
+
+    assert auto_epochs(n, "local") == resolve_hyperparameters(n, _request())["n_epochs"]
+
+
 def test_auto_hyperparameters_clamp_and_respect_explicit_values() -> None:
     assert resolve_hyperparameters(3, _request())["n_epochs"] == 10  # tiny sets: capped epochs
     assert resolve_hyperparameters(50_000, _request()) == {

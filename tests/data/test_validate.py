@@ -133,6 +133,9 @@ def test_file_level_rules(tmp_path: Path) -> None:
     many = validate_file(good_file(tmp_path / "many.jsonl", n=100))
     assert many.ok and many.warnings == []
     assert validate_file(good_file(tmp_path / "one.jsonl", n=1), provider="local").ok
+    # A validation set is not held to the training-set size rules.
+    held_out = validate_file(good_file(tmp_path / "held.jsonl", n=3), validation_set=True)
+    assert held_out.ok and held_out.warnings == []
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     assert [p.code for p in validate_file(empty).errors] == [Code.TOO_FEW_EXAMPLES.value]

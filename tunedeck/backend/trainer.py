@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tunedeck.backend.device import ComputePlan, Precision, compute_plan
+from tunedeck.data.rules import local_auto_batch_size, local_auto_epochs
 from tunedeck.errors import UsageError
 
 # lr = BASE_LEARNING_RATE × multiplier. 2e-3 is a good LoRA rate for this 135M model at rank 8 / alpha 16: a
@@ -26,8 +27,6 @@ from tunedeck.errors import UsageError
 BASE_LEARNING_RATE = 2e-3
 # "auto" epochs aim at about this many optimizer steps: ~20 is the least that makes a trait stick on unseen
 # prompts, while ~60 steps on all linear layers over-fits and damages general answers.
-TARGET_STEPS = 40
-MAX_AUTO_EPOCHS = 10
 # Attention and MLP projections: the usual "all-linear" set without the (tied) LM head.
 DEFAULT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 # No LoRA dropout: it costs ~40% of step time here and gives little regularisation over 20-60 steps.
@@ -70,8 +69,9 @@ class TrainRequest:
 def resolve_hyperparameters(n_examples: int, request: TrainRequest) -> dict[str, Any]:
     """Fill in "auto" values.
 
+    The rules live in `tunedeck.data.rules` so cost estimates and validation use the same numbers.
     - batch_size: 2 under 64 examples, 4 under 1024, else 8 (small batches = more steps from little data).
-    - n_epochs: round(TARGET_STEPS / steps per epoch), clamped to 1..10: 100-200 short examples at batch 4
+    - n_epochs: round(40 / steps per epoch), clamped to 1..10: 100-200 short examples at batch 4
       give 38-50 steps, 20 examples at batch 2 give 4 epochs of 10 steps; big sets train one epoch.
     - learning_rate_multiplier: 1.0, i.e. lr = BASE_LEARNING_RATE (2e-3).
     """
@@ -88,10 +88,10 @@ def resolve_hyperparameters(n_examples: int, request: TrainRequest) -> dict[str,
         )
     batch = request.batch_size
     if batch == "auto":
-        batch = 2 if n < 64 else 4 if n < 1024 else 8
+        batch = local_auto_batch_size(n)
     epochs = request.n_epochs
     if epochs == "auto":
-        epochs = min(MAX_AUTO_EPOCHS, max(1, round(TARGET_STEPS / -(-n // batch))))
+        epochs = local_auto_epochs(n, int(batch))
     multiplier = request.learning_rate_multiplier
     if multiplier == "auto":
         multiplier = 1.0

@@ -73,7 +73,9 @@ def vertex_node_rate(
         total += per_gpu * accelerator_count
     else:
         accelerator, accelerator_count = "", 0
-    user: Mapping[str, Any] = next((overrides[n] for n in (machine_type, accelerator) if isinstance(overrides.get(n), Mapping)), {})
+    user: Mapping[str, Any] = next(
+        (overrides[n] for n in (machine_type, accelerator) if isinstance(overrides.get(n), Mapping)), {}
+    )
     return NodeRate(
         usd_per_hour=round(total, 4),
         machine_type=machine_type,

@@ -83,8 +83,12 @@ def validate_file(
     progress: ProgressSink = ignore_progress,
     workers: int | None = None,
     max_per_code: int | None = DEFAULT_MAX_PER_CODE,
+    validation_set: bool = False,
 ) -> ValidationReport:
     """Check every record; never stops at the first problem. Raises UnreadableInputError if unreadable.
+
+    `validation_set`: the file is a validation set, so the training-set size rules (provider minimum, the
+    100-example advice) do not apply; one usable example is enough.
 
     `workers`: tokenizer processes (None: chosen from the file size, see `default_workers`).
     `max_per_code`: list at most this many issues of one code (all are counted); None lists all.
@@ -180,7 +184,7 @@ def validate_file(
     stats.n_examples, stats.n_valid_examples, stats.duplicates = n_examples, n_valid, duplicates
     stats.missing_system, stats.missing_user = missing_system, missing_user
 
-    problems.extend(_file_level(stats, systems, rules.min_examples, provider))
+    problems.extend(_file_level(stats, systems, 1 if validation_set else rules.min_examples, provider, validation_set))
     _finish_stats(stats, collector, counter, token_method, tokens_estimated, epochs, settings)
     problems.items.sort(key=lambda p: p.line)
     errors = [p for p in problems.items if p.severity == "error"]
@@ -203,7 +207,9 @@ def validate_file(
     )
 
 
-def _file_level(stats: DatasetStats, systems: dict[int, list[int]], minimum: int, provider: str) -> list[Issue]:
+def _file_level(
+    stats: DatasetStats, systems: dict[int, list[int]], minimum: int, provider: str, validation_set: bool
+) -> list[Issue]:
     found: list[Issue] = []
     n = stats.n_valid_examples
     if n < minimum:
@@ -214,7 +220,7 @@ def _file_level(stats: DatasetStats, systems: dict[int, list[int]], minimum: int
                 f"{n} usable example(s); {provider} needs at least {minimum}. Add examples or fix the broken ones.",
             )
         )
-    elif n < RECOMMENDED_MIN_EXAMPLES:
+    elif n < RECOMMENDED_MIN_EXAMPLES and not validation_set:
         found.append(
             issue(
                 1,
