@@ -257,6 +257,10 @@ def plan_submission(
     progress: ProgressSink | None = None,
 ) -> SubmissionPlan:
     """Validate the files for `provider` and estimate the bill; nothing is uploaded or paid for yet."""
+    if provider == "anthropic":
+        from providers.anthropic_adapter import PROFILE_HINT  # the adapter's own words, so both say the same
+
+        raise UsageError("Anthropic has no public fine-tuning API for Claude.", PROFILE_HINT)
     if provider not in FINE_TUNABLE:
         raise UsageError(f"{provider} does not offer fine-tuning here.", f"Use one of: {', '.join(FINE_TUNABLE)}.")
     from tunedeck.data.validate import validate_file

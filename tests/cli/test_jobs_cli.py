@@ -114,3 +114,12 @@ def test_bad_validation_file_blocks_submission_and_is_named(wire: WireState, tmp
     )
     assert code == ExitCode.BAD_INPUT and "held-out.jsonl:1" in err
     assert json.loads(out)["validation"]["ok"] is False and wire.requests == []
+
+
+def test_submitting_to_anthropic_points_to_profiles(tmp_path: Path) -> None:
+    dataset = tmp_path / "d.jsonl"
+    dataset.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n')
+    code, _, err = run("jobs", "submit", str(dataset), "--provider", "anthropic", "--model", "claude-x", "--yes")
+    assert code == ExitCode.USAGE
+    flat = " ".join(err.split())
+    assert "no public fine-tuning API" in flat and "tunedeck profile chat NAME" in flat
