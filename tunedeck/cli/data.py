@@ -20,7 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingCo
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from tunedeck.cli.output import emit_json, stderr, stdout
+from tunedeck.cli.output import emit_json, report_error, stderr, stdout
 from tunedeck.data.formats import DatasetFormat
 from tunedeck.data.issues import Issue
 from tunedeck.data.stats import DatasetStats, Distribution
@@ -52,9 +52,7 @@ def _handles_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except TunedeckError as error:
-            stderr.print(f"[bold red]error:[/] {escape(error.title)}", highlight=False, soft_wrap=True)
-            if error.hint:
-                stderr.print(f"[yellow]hint:[/] {escape(error.hint)}", highlight=False, soft_wrap=True)
+            report_error(error)
             raise typer.Exit(int(error.exit_code)) from error
 
     return wrapper  # type: ignore[return-value]

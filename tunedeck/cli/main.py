@@ -8,7 +8,7 @@ import typer
 
 from tunedeck import __version__
 from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
-from tunedeck.cli.output import stderr
+from tunedeck.cli.output import report_error, stderr
 from tunedeck.errors import TunedeckError
 from tunedeck.exitcodes import ExitCode
 
@@ -43,12 +43,6 @@ def main(
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         stderr.print("[dim]The terminal UI is not part of this release yet; every action is a subcommand.[/]")
-
-
-def report_error(error: TunedeckError) -> None:
-    stderr.print(f"[bold red]error:[/] {error.title}", highlight=False)
-    if error.hint:
-        stderr.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
 
 
 def run(argv: list[str] | None = None) -> None:
