@@ -111,10 +111,10 @@ def submit_job(
 def _create_remote(store: Store, provider: Provider, job: JobRecord, spec: TuningSpec, hook: SubmitHook) -> JobRecord:
     try:
         remote = provider.create_job(spec)
-    except (UnavailableError, RateLimitedError) as exc:
-        if isinstance(exc, UnavailableError):
-            # The request may have reached the provider: keep the intent for reconciliation.
-            raise
+    except UnavailableError:
+        # The request may have reached the provider: keep the intent for reconciliation.
+        raise
+    except RateLimitedError as exc:
         store.mark_not_submitted(job.id, f"rate limited: {exc.title}")
         raise
     except ProviderError as exc:
@@ -210,10 +210,6 @@ def reconcile(
                 continue
         results.append(_reconcile_one(store, providers[job.provider], job, stale_after, now))
     return results
-
-
-def submitted_spec_for(store: Store, job_id: str) -> TuningSpec:
-    return spec_from_dict(store.require_job(job_id).spec)
 
 
 def dataset_paths_spec(

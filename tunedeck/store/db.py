@@ -7,12 +7,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tunedeck.store.migrations import migrate
-
-if TYPE_CHECKING:
-    from tunedeck.settings import Settings
 
 DB_NAME = "tunedeck.db"
 # Another tunedeck process (a CLI `watch` beside the TUI) may hold the write lock briefly.
@@ -39,10 +36,6 @@ class Database:
         self._conn.execute("PRAGMA foreign_keys = ON")
         with self._lock:
             migrate(self._conn)
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> Database:
-        return cls(settings.data_dir / DB_NAME)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
