@@ -31,7 +31,11 @@ def locate(relative: Path) -> Path:
 
 
 def read_prompts(path: Path, limit: int) -> list[str]:
-    prompts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    from tunedeck.data.reader import open_dataset  # a missing --prompts file is a usage error, not a traceback
+
+    with open_dataset(path) as handle:
+        text = handle.read().decode("utf-8", errors="replace")
+    prompts = [line.strip() for line in text.splitlines() if line.strip()]
     if not prompts:
         raise UsageError(f"{path} holds no prompts.", "Write one held-out question per line.")
     return prompts[:limit]
