@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from providers.base import JobState, Provider, ProviderJob
-from providers.errors import NotFoundError, ProviderError, RateLimitedError, UnavailableError
+from providers.errors import ProviderError, RateLimitedError, UnavailableError
 from tunedeck.errors import TunedeckError
 from tunedeck.monitor_backoff import BackoffPolicy, Schedule
 from tunedeck.store import EventRecord, JobRecord, Store, Submission
@@ -153,11 +153,9 @@ class Monitor:
         except UnavailableError as exc:
             wait = self._schedule.provider_failed(job.provider, self.clock())
             return self._unknown(job, f"{job.provider} unreachable: {exc.title}", wait)
-        except NotFoundError as exc:
-            # Gone at the provider (deleted, other project): we cannot say it failed; keep asking, slowly.
-            self._schedule.after_poll(job.id, self.clock(), changed=False)
-            return self._unknown(job, exc.title, None)
         except ProviderError as exc:
+            # Also NotFoundError, gone at the provider (deleted, other project): we cannot say it failed; keep
+            # asking, slowly.
             self._schedule.after_poll(job.id, self.clock(), changed=False)
             return self._unknown(job, exc.title, None)
         self._schedule.provider_ok(job.provider)
@@ -245,7 +243,6 @@ def _record_outcome(store: Store, job: JobRecord, remote: ProviderJob, settings:
     if remote.trained_tokens is None:
         return
     from tunedeck.costs import training_price
-    from tunedeck.errors import TunedeckError
 
     try:
         price = training_price(job.provider, job.base_model, settings)
