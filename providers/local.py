@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -11,7 +10,7 @@ from pydantic import SecretStr
 
 from providers.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Capabilities, Endpoint
 from providers.local_server import ServerHandle, ensure_server
-from providers.openai_adapter import OpenAIConfig, OpenAIProvider
+from providers.openai_adapter import OpenAIConfig, OpenAIProvider, unix_time
 from providers.openai_errors import LOCAL_HINTS
 from providers.translate import ProviderHints
 
@@ -90,8 +89,8 @@ class LocalProvider(OpenAIProvider):
                     hourly_rate_usd=0.0,
                     machine_type="local",
                     replicas=1,
-                    created_at=_ts(item.get("loaded_at")),
-                    last_used_at=_ts(item.get("last_used_at")),
+                    created_at=unix_time(item.get("loaded_at")),
+                    last_used_at=unix_time(item.get("last_used_at")),
                     labels={MANAGED_BY_LABEL: MANAGED_BY_VALUE},
                     note=f"Loaded in the local backend's memory ({mib:.0f} MiB). Costs nothing per hour; "
                     "teardown unloads it (it reloads on the next chat).",
@@ -101,7 +100,3 @@ class LocalProvider(OpenAIProvider):
 
     def teardown_endpoint(self, endpoint_id: str) -> None:
         self._call(lambda: self._client().delete(f"/loaded_models/{endpoint_id}", cast_to=object))
-
-
-def _ts(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(float(value), UTC) if value else None

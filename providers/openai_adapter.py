@@ -52,8 +52,9 @@ class OpenAIConfig:
         return urlparse(self.base_url).hostname == "api.openai.com"
 
 
-def _ts(value: int | float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value else None
+def unix_time(value: Any) -> datetime | None:
+    """A Unix timestamp (int, float or numeric string) as an aware UTC datetime; None for 0/None."""
+    return datetime.fromtimestamp(float(value), UTC) if value else None
 
 
 class OpenAIProvider:
@@ -117,8 +118,8 @@ class OpenAIProvider:
             provider=self.name,
             base_model=job.model,
             status=openai_status(job.status),
-            created_at=_ts(job.created_at),
-            finished_at=_ts(job.finished_at),
+            created_at=unix_time(job.created_at),
+            finished_at=unix_time(job.finished_at),
             fine_tuned_model=job.fine_tuned_model,
             trained_tokens=job.trained_tokens,
             labels=dict(job.metadata or {}),
@@ -200,7 +201,7 @@ class OpenAIProvider:
             metrics = {k: float(v) for k, v in data.items() if isinstance(v, int | float) and v is not None}
         return JobEvent(
             id=event.id,
-            created_at=_ts(event.created_at) or datetime.now(UTC),
+            created_at=unix_time(event.created_at) or datetime.now(UTC),
             level=event.level,
             message=event.message,
             metrics=metrics,
@@ -228,7 +229,7 @@ class OpenAIProvider:
                     id=m.id,
                     provider=self.name,
                     owned_by=m.owned_by or "",
-                    created_at=_ts(m.created),
+                    created_at=unix_time(m.created),
                     shutdown_date=getattr(m, "shutdown_date", None),
                     fine_tuned=m.id.startswith("ft:"),
                 )
