@@ -219,7 +219,10 @@ class JobRunner:
         if error is not None:
             self._finish(job_id, "failed", error=error)
             return
-        self._set_status(job_id, "queued")
+        try:
+            self._set_status(job_id, "queued")
+        except JobFinishedError:  # cancelled while we looked: raising here would kill the scheduler thread
+            return
         self._add_event(job_id, "info", "Files validated, moving job to queued state")
 
     def _launch(self, job_id: str) -> None:
@@ -314,16 +317,6 @@ class JobRunner:
                 job_id,
                 "failed",
                 error={"code": "training_failed", "param": None, "message": f"Training failed: {terminal['message']}"},
-            )
-        elif self._closing:
-            self._finish(
-                job_id,
-                "failed",
-                error={
-                    "code": "server_shutdown",
-                    "param": None,
-                    "message": "The server was stopped while this job was running. Create a new job to train again.",
-                },
             )
         else:
             how = describe_exit(entry.process.exitcode)
