@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from tunedeck.errors import TunedeckError
+from tunedeck.errors import TunedeckError, UsageError
 from tunedeck.monitor import Monitor
 from tunedeck.monitor_backoff import BackoffPolicy
 from tunedeck.store import Store
@@ -28,9 +28,19 @@ def policy_from_config(settings: Settings) -> BackoffPolicy:
     section = settings.section("monitor")
     default = BackoffPolicy()
     return BackoffPolicy(
-        base_s=float(section.get("interval_s", default.base_s)),
-        max_s=float(section.get("max_interval_s", default.max_s)),
+        base_s=_seconds(section, "interval_s", default.base_s),
+        max_s=_seconds(section, "max_interval_s", default.max_s),
     )
+
+
+def _seconds(section: dict[str, Any], key: str, default: float) -> float:
+    value = section.get(key, default)
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(
+            f"[monitor] {key} in config.toml is not a number of seconds ({value!r}).", f"e.g. {key} = {default:g}"
+        ) from exc
 
 
 @dataclass

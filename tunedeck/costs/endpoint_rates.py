@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from tunedeck.errors import UsageError
+
 
 @dataclass(frozen=True)
 class NodeRate:
@@ -57,7 +59,7 @@ def vertex_node_rate(
         nonlocal from_user
         if isinstance(overrides.get(name), Mapping) and "usd_per_hour" in overrides[name]:
             from_user = True
-            return float(overrides[name]["usd_per_hour"])
+            return _user_rate(name, overrides[name]["usd_per_hour"])
         value = table.get(section, {}).get(name)
         return float(value) if value is not None else None
 
@@ -86,3 +88,13 @@ def vertex_node_rate(
         verified=bool(meta.get("verified", False)),
         from_user_config=from_user,
     )
+
+
+def _user_rate(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(
+            f'[endpoint_rates.vertex."{name}"] usd_per_hour is not a number ({value!r}).',
+            "Give usd_per_hour in config.toml as a number of US dollars.",
+        ) from exc
