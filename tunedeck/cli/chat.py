@@ -42,7 +42,7 @@ def chat(
     history: list[ChatMessage] = [ChatMessage("system", system)] if system else []
     if message is not None:
         history.append(ChatMessage("user", message))
-        result = _turn(workspace, name, model, history, max_tokens, temperature, stream=not json_out)
+        result = timed_reply(workspace, name, model, history, max_tokens, temperature, stream=not json_out)
         if json_out:
             emit_json(result)
         return
@@ -62,11 +62,11 @@ def chat(
             stderr.print("[dim]conversation cleared[/]")
             continue
         history.append(ChatMessage("user", text))
-        result = _turn(workspace, name, model, history, max_tokens, temperature, stream=True)
+        result = timed_reply(workspace, name, model, history, max_tokens, temperature, stream=True)
         history.append(ChatMessage("assistant", result["reply"]))
 
 
-def _turn(
+def timed_reply(
     workspace: Workspace,
     provider: str,
     model: str,
@@ -76,10 +76,11 @@ def _turn(
     *,
     stream: bool,
 ) -> dict[str, Any]:
+    """One reply with its timing and usage; streamed to stdout (timing to stderr) when `stream`."""
     started = time.monotonic()
     first: float | None = None
     parts: list[str] = []
-    final: dict[str, Any] = {}
+    final: dict[str, Any] = {"finish_reason": None, "prompt_tokens": None, "completion_tokens": None}
     for chunk in workspace.chat(provider, model, history, max_tokens=max_tokens, temperature=temperature):
         if chunk.text:
             first = first if first is not None else time.monotonic() - started

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -196,36 +195,19 @@ def test_cmd(
 ) -> None:
     """Send one short prompt to the endpoint's model; report the reply and its latency."""
     from providers.base import ChatMessage
+    from tunedeck.cli.chat import timed_reply
 
     workspace = open_workspace()
     name, endpoint_id = _resolve(workspace, endpoint, provider)
     record = workspace.store.get_endpoint(name, endpoint_id)
     model = record.model if record else endpoint_id
-    started = time.monotonic()
-    first: float | None = None
-    text: list[str] = []
-    usage: tuple[int | None, int | None] = (None, None)
-    for chunk in workspace.chat(name, model, [ChatMessage("user", prompt)], max_tokens=max_tokens):
-        if chunk.text and first is None:
-            first = time.monotonic() - started
-        text.append(chunk.text)
-        if chunk.finish_reason is not None:
-            usage = (chunk.prompt_tokens, chunk.completion_tokens)
-    total = time.monotonic() - started
-    reply = "".join(text)
-    result = {
-        "provider": name,
-        "endpoint": endpoint_id,
-        "model": model,
-        "reply": reply,
-        "first_token_s": first,
-        "total_s": total,
-        "prompt_tokens": usage[0],
-        "completion_tokens": usage[1],
-    }
+    turn = timed_reply(workspace, name, model, [ChatMessage("user", prompt)], max_tokens, 0.0, stream=False)
+    result = {"endpoint": endpoint_id, **turn}
     if json_out:
         emit_json(result)
         return
-    stdout.print(reply, highlight=False)
+    stdout.print(result["reply"], highlight=False)
+    first = result["first_token_s"]
     ttft = f"{first:.2f}s" if first is not None else "—"
-    stderr.print(f"first token {ttft}, total {total:.2f}s, {usage[1] or '?'} tokens", highlight=False)
+    tokens = result["completion_tokens"] or "?"
+    stderr.print(f"first token {ttft}, total {result['total_s']:.2f}s, {tokens} tokens", highlight=False)
