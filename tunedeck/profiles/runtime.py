@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from providers.base import ChatChunk, Provider
 from tunedeck.profiles.docindex import DocIndex, IndexStats
 from tunedeck.profiles.fewshot import FewShotSelector
 from tunedeck.profiles.memory import all_facts
@@ -79,12 +78,6 @@ class ProfileRuntime:
         except ValueError:
             rel = docs.name
         return "" if rel in {"", "."} else f"{rel}/"
-
-
-def stream_reply(
-    provider: Provider, model: str, prompt: AssembledPrompt, *, max_tokens: int, temperature: float
-) -> Iterator[ChatChunk]:
-    return provider.chat(model, prompt.chat_messages(), max_tokens=max_tokens, temperature=temperature)
 
 
 def cited_sources(answer: str, sources: Sequence[Source]) -> list[Source]:
