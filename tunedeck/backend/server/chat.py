@@ -14,7 +14,15 @@ from starlette.concurrency import run_in_threadpool
 
 from tunedeck.backend.db import new_id
 from tunedeck.backend.server.errors import bad_request
-from tunedeck.backend.server.generation import Piece, check_context, collect, first_then_rest, flatten_content, generate
+from tunedeck.backend.server.generation import (
+    Piece,
+    check_context,
+    collect,
+    first_then_rest,
+    flatten_content,
+    generate,
+    stream_error_message,
+)
 from tunedeck.backend.server.models import resolve_or_404
 from tunedeck.backend.server.state import Svc
 
@@ -171,7 +179,7 @@ async def chat_completions(body: ChatRequest, svc: Svc) -> dict[str, Any] | Stre
                     if piece.text:
                         yield chunk({"content": piece.text})
         except Exception as exc:  # headers are sent: the error travels in the stream, as OpenAI does
-            message = getattr(exc, "message", None) or "The server had an error while generating."
+            message = stream_error_message(exc)
             error = {"message": message, "type": "server_error", "param": None, "code": None}
             yield f"data: {json.dumps({'error': error})}\n\n"
             return

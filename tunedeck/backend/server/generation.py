@@ -8,6 +8,7 @@ still releases the engine (it serializes generation, and an abandoned iterator w
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tunedeck.backend.server.errors import APIError
+
+log = logging.getLogger("tunedeck.backend.server")
 
 _DONE = object()
 # SmolLM2-135M's max_position_embeddings: prompt plus reply must fit, or the model answers garbage.
@@ -157,6 +160,15 @@ def _as_api_error(exc: BaseException) -> BaseException:
     if isinstance(exc, TunedeckError):
         return APIError(503, str(exc), code="model_unavailable")
     return exc
+
+
+def stream_error_message(exc: Exception) -> str:
+    """What the client reads when generation fails after the headers went out: an APIError's own words, else a
+    generic line, with the traceback in the server log (as the 500 handler does before a response starts)."""
+    if isinstance(exc, APIError):
+        return exc.message
+    log.error("generation failed mid-stream", exc_info=exc)
+    return "The server had an error while generating."
 
 
 async def first_then_rest(pieces: AsyncIterator[Piece]) -> tuple[Piece | None, AsyncIterator[Piece]]:

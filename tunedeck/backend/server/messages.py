@@ -14,7 +14,15 @@ from starlette.concurrency import run_in_threadpool
 from tunedeck.backend.db import new_id
 from tunedeck.backend.server.chat import MAX_TOKENS_LIMIT, SSE_HEADERS
 from tunedeck.backend.server.errors import bad_request
-from tunedeck.backend.server.generation import Piece, check_context, collect, first_then_rest, flatten_content, generate
+from tunedeck.backend.server.generation import (
+    Piece,
+    check_context,
+    collect,
+    first_then_rest,
+    flatten_content,
+    generate,
+    stream_error_message,
+)
 from tunedeck.backend.server.models import resolve_or_404
 from tunedeck.backend.server.state import Svc
 
@@ -133,7 +141,7 @@ async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | St
                         delta = {"type": "text_delta", "text": piece.text}
                         yield _sse({"type": "content_block_delta", "index": 0, "delta": delta})
         except Exception as exc:  # headers are sent: the error travels in the stream, as Anthropic does
-            message = getattr(exc, "message", None) or "The server had an error while generating."
+            message = stream_error_message(exc)
             yield _sse({"type": "error", "error": {"type": "api_error", "message": message}})
             return
         yield _sse({"type": "content_block_stop", "index": 0})
