@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from providers.base import CLIENT_KEY_LABEL, MANAGED_BY_LABEL, TuningSpec
-from providers.errors import InvalidRequestError, UnavailableError
+from providers.errors import InvalidRequestError, RateLimitedError, UnavailableError
 from tests.core.fakes import FakeProvider
 from tunedeck.settings import load_settings
 from tunedeck.store import Store, Submission
@@ -124,6 +124,15 @@ def test_refused_request_is_not_submitted_and_retryable(store: Store) -> None:
     assert store.list_jobs()[0].submission is Submission.NOT_SUBMITTED
     job = submit_job(store, provider, spec(client_key="tdk-d"))
     assert job.submission is Submission.SUBMITTED and len(provider.jobs) == 1
+
+
+def test_rate_limited_create_is_not_submitted_and_the_detail_says_why(store: Store) -> None:
+    provider = FakeProvider(failures=[RateLimitedError("too many requests", provider="fake", retry_after=5)])
+    with pytest.raises(RateLimitedError):
+        submit_job(store, provider, spec(client_key="tdk-e"))
+    [job] = store.list_jobs()
+    assert job.submission is Submission.NOT_SUBMITTED and job.state_detail == "rate limited: too many requests"
+    assert submit_job(store, provider, spec(client_key="tdk-e")).id == job.id and len(provider.jobs) == 1
 
 
 def test_dataset_upload_deduplicated_by_content_hash(store: Store, tmp_path: Path) -> None:
