@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from tunedeck.store.db import Database
-from tunedeck.store.records import DatasetRecord, from_iso, to_iso, utcnow
+from tunedeck.store.records import DatasetRecord, stored_time, to_iso, utcnow
 
 
 def file_sha256(path: Path) -> str:
@@ -50,8 +50,6 @@ class DatasetStore:
 
 
 def _dataset(row: sqlite3.Row) -> DatasetRecord:
-    uploaded = from_iso(row["uploaded_at"])
-    assert uploaded is not None
     return DatasetRecord(
         id=row["id"],
         provider=row["provider"],
@@ -59,5 +57,5 @@ def _dataset(row: sqlite3.Row) -> DatasetRecord:
         sha256=row["sha256"],
         size_bytes=row["size_bytes"],
         provider_file_id=row["provider_file_id"],
-        uploaded_at=uploaded,
+        uploaded_at=stored_time(row["uploaded_at"]),
     )

@@ -14,6 +14,7 @@ from tunedeck.store.records import (
     TeardownOutcome,
     TeardownRecord,
     from_iso,
+    stored_time,
     to_iso,
     utcnow,
 )
@@ -130,7 +131,7 @@ class EndpointStore:
                 endpoint_id=r["endpoint_id"],
                 outcome=TeardownOutcome(r["outcome"]),
                 reason=r["reason"],
-                at=from_iso(r["at"]) or utcnow(),
+                at=stored_time(r["at"]),
                 error=r["error"],
                 accrued_cost_usd=r["accrued_cost_usd"],
             )
@@ -145,7 +146,7 @@ def _endpoint(row: sqlite3.Row) -> EndpointRecord:
         display_name=row["display_name"],
         model=row["model"],
         hourly_rate_usd=row["hourly_rate_usd"],
-        first_seen_at=from_iso(row["first_seen_at"]) or utcnow(),
+        first_seen_at=stored_time(row["first_seen_at"]),
         machine_type=row["machine_type"],
         labels=orjson.loads(row["labels_json"]),
         created_at=from_iso(row["created_at"]),

@@ -19,6 +19,7 @@ from tunedeck.store.records import (
     StateChange,
     Submission,
     from_iso,
+    stored_time,
     to_iso,
     utcnow,
 )
@@ -166,7 +167,7 @@ class JobStore:
 
     def state_history(self, job_id: str) -> list[StateChange]:
         rows = self.db.query("SELECT * FROM job_states WHERE job_id = ? ORDER BY id", (job_id,))
-        return [StateChange(JobState(r["state"]), r["raw_state"], r["detail"], _dt(r["at"])) for r in rows]
+        return [StateChange(JobState(r["state"]), r["raw_state"], r["detail"], stored_time(r["at"])) for r in rows]
 
     # -- events -----------------------------------------------------------------------------------------
 
@@ -196,7 +197,7 @@ class JobStore:
             EventRecord(
                 job_id=r["job_id"],
                 event_id=r["event_id"],
-                created_at=_dt(r["created_at"]),
+                created_at=stored_time(r["created_at"]),
                 level=r["level"],
                 message=r["message"],
                 metrics=orjson.loads(r["metrics_json"]) if r["metrics_json"] else None,
@@ -258,11 +259,10 @@ class JobStore:
         rows = self.db.query(
             "SELECT * FROM models WHERE ? IS NULL OR provider = ? ORDER BY created_at DESC", (provider, provider)
         )
-        return [ModelRecord(r["name"], r["provider"], r["base_model"], r["job_id"], _dt(r["created_at"])) for r in rows]
-
-
-def _dt(value: str) -> Any:
-    return from_iso(value)
+        return [
+            ModelRecord(r["name"], r["provider"], r["base_model"], r["job_id"], stored_time(r["created_at"]))
+            for r in rows
+        ]
 
 
 def _job(row: sqlite3.Row) -> JobRecord:
@@ -274,8 +274,8 @@ def _job(row: sqlite3.Row) -> JobRecord:
         spec=orjson.loads(row["spec_json"]),
         submission=Submission(row["submission"]),
         state=JobState(row["state"]),
-        created_at=_dt(row["created_at"]),
-        updated_at=_dt(row["updated_at"]),
+        created_at=stored_time(row["created_at"]),
+        updated_at=stored_time(row["updated_at"]),
         provider_job_id=row["provider_job_id"],
         raw_state=row["raw_state"],
         state_detail=row["state_detail"],

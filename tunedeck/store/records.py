@@ -27,6 +27,11 @@ def from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def stored_time(value: str) -> datetime:
+    """A timestamp from a NOT NULL column (always written by `to_iso`)."""
+    return datetime.fromisoformat(value)
+
+
 class Submission(StrEnum):
     """Where a job's submission stands: the intent is written before the paid remote call is made."""
 

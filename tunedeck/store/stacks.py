@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from tunedeck.store.db import Database
-from tunedeck.store.records import StackOutputs, from_iso, to_iso, utcnow
+from tunedeck.store.records import StackOutputs, stored_time, to_iso, utcnow
 
 SAVED_AT_KEY = "saved_at"
 
@@ -36,9 +36,8 @@ class StackStore:
         row = self.db.query_one("SELECT * FROM stack_outputs WHERE stack = ?", (stack,))
         if row is None:
             return None
-        saved_at = from_iso(row["saved_at"])
-        assert saved_at is not None
-        return StackOutputs(stack=row["stack"], outputs=orjson.loads(row["outputs_json"]), saved_at=saved_at)
+        outputs = orjson.loads(row["outputs_json"])
+        return StackOutputs(stack=row["stack"], outputs=outputs, saved_at=stored_time(row["saved_at"]))
 
     def forget_stack_outputs(self, stack: str) -> None:
         """Called after `destroy`: the outputs no longer describe anything that exists."""
