@@ -15,6 +15,7 @@ import pytest
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on (bound, then closed): for servers to start on, or to be refused by."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -10,7 +10,6 @@ The local server is the real app (HTTP, job queue, worker processes, chat engine
 from __future__ import annotations
 
 import json
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ from providers.base import (
 )
 from providers.registry import available_providers
 from tests.conftest import MODEL_CACHE
-from tests.providers.conftest import FakeGCS
+from tests.providers.conftest import FakeGCS, free_port
 from tests.providers.fake_vertex import FakeVertex, fake_vertex_server
 from tests.providers.local_fixtures import SLOW_SEED, ThreadServer
 
@@ -59,9 +58,7 @@ class Subject:
 
 
 def _closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture(scope="module")

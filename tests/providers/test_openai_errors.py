@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from providers import errors
 from providers.openai_adapter import OpenAIConfig, OpenAIProvider
 from providers.registry import get_provider
+from tests.providers.conftest import free_port
 from tests.providers.stub_http import Reply, StubServer, stub_server
 from tunedeck.settings import load_settings
 
@@ -59,10 +59,7 @@ def test_5xx_is_unavailable_not_failed(stub: StubServer, status: int) -> None:
 
 
 def test_connection_refused_is_unavailable() -> None:
-    with socket.socket() as sock:  # a port nobody listens on: bound, then closed
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    provider = OpenAIProvider(OpenAIConfig(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0, timeout_s=5))
+    provider = OpenAIProvider(OpenAIConfig(base_url=f"http://127.0.0.1:{free_port()}/v1", max_retries=0, timeout_s=5))
     with pytest.raises(errors.UnavailableError, match="Could not reach"):
         provider.list_jobs()
 

@@ -4,7 +4,6 @@ teardown (aiplatform REST), state mapping, billing notes and error translation."
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from providers import errors
 from providers.base import CLIENT_KEY_LABEL, JobState, TuningSpec
 from providers.vertex.adapter import VertexProvider
 from providers.vertex.config import VertexConfig
+from tests.providers.conftest import free_port
 from tests.providers.fake_vertex import FakeVertex, fake_vertex_server
 
 
@@ -260,10 +260,7 @@ def test_errors_translate_on_both_sdks(vertex: VertexProvider, fake: FakeVertex,
 
 
 def test_connection_refused_is_unavailable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    provider = VertexProvider(_config(url))
+    provider = VertexProvider(_config(f"http://127.0.0.1:{free_port()}"))
     with pytest.raises(errors.UnavailableError):
         provider.get_job("projects/tunedeck-test/locations/us-central1/tuningJobs/1")
     with pytest.raises(errors.UnavailableError):
