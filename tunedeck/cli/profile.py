@@ -292,8 +292,9 @@ def _clip(text: str, width: int = 160) -> str:
     """One line, at most `width` characters, with rich markup escaped (answers contain "[1]")."""
     from rich.markup import escape
 
-    text = " ".join(text.split())
-    return escape(text if len(text) <= width else text[: width - 1] + "…")
+    from tunedeck.profiles.evaluate import one_line
+
+    return escape(one_line(text, width))
 
 
 def _print_eval(summary: Any) -> None:

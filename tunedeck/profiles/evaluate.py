@@ -99,7 +99,7 @@ def evaluate_profile(
     total = len(examples)
     with ProfileRuntime.open(profile, profile_path, settings, provider_name) as runtime:
         for number, example in enumerate(examples, start=1):
-            yield EvalProgress(Progress("eval", number - 1, total, "examples", _short(example.question)))
+            yield EvalProgress(Progress("eval", number - 1, total, "examples", one_line(example.question)))
             prompt = runtime.prepare(example.question, example.history, exclude=[example.question])
             mine = _answer(factory(provider_name), model_name, prompt.chat_messages(), tokens, example.answer)
             theirs = _answer(factory(other_provider), other_model, _plain_messages(example), tokens, example.answer)
@@ -166,6 +166,7 @@ def _caching(factory: ProviderFactory) -> ProviderFactory:
     return get
 
 
-def _short(text: str, width: int = 60) -> str:
+def one_line(text: str, width: int = 60) -> str:
+    """`text` on one line, at most `width` characters (an ellipsis marks the cut)."""
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
