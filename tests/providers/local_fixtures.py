@@ -6,12 +6,12 @@ processes, events and checkpoints are all real and only the training loop is sho
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tests.backend.test_server_support import ThreadServer as AppThreadServer
 
 FAKE_TRAIN_FN = "tests.providers.local_fixtures:fake_train"
 SLOW_SEED = 4242
@@ -37,29 +37,10 @@ def fake_train(request: Any, emit: Callable[[dict[str, Any]], None], should_stop
     return {"adapter_path": str(final), "trained_tokens": 10 * total, "steps": total, "hyperparameters": {}}
 
 
-class ThreadServer:
-    """`create_app(ServerConfig(...))` served by uvicorn on 127.0.0.1 in a daemon thread."""
+class ThreadServer(AppThreadServer):
+    """The backend tests' in-thread server, configured with the fast fake trainer above."""
 
     def __init__(self, data_dir: Path, cache_dir: Path, api_key: str | None = None) -> None:
-        import uvicorn
-
-        from tunedeck.backend.server.app import create_app
         from tunedeck.backend.server.state import ServerConfig
 
-        config = ServerConfig(data_dir=data_dir, cache_dir=cache_dir, api_key=api_key, train_fn=FAKE_TRAIN_FN)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise TimeoutError("uvicorn did not start in 30 s")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-        self.sock.close()
+        super().__init__(ServerConfig(data_dir=data_dir, cache_dir=cache_dir, api_key=api_key, train_fn=FAKE_TRAIN_FN))
