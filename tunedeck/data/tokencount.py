@@ -24,17 +24,17 @@ import orjson
 import tiktoken
 
 from tunedeck.data.model import Example
-from tunedeck.data.tokens import get_encoding
+from tunedeck.data.tokens import ENDOFTEXT, get_encoding
 
 # OpenAI's published counting method for chat messages.
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMER = 3
 CHARS_PER_TOKEN = 4
-# Texts per batch: large enough that the thread pool is busy, small enough to keep memory flat.
+# Texts per batch: large enough to amortise each encode call (or worker hand-off), small enough to keep memory flat.
 BATCH_TEXTS = 8192
 _CACHE_LIMIT = 4096
-_SEPARATOR = "<|endoftext|>"
+_SEPARATOR = ENDOFTEXT
 # Below this, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
