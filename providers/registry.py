@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -99,9 +100,11 @@ def local_config(settings: Settings, **overrides: Any) -> LocalConfig:
     from tunedeck.settings import get_secret
 
     section = {**settings.section("local"), **overrides}
+    # config.toml gives strings; LocalConfig's consumers need Paths.
+    data_dir, cache_dir = section.get("data_dir"), section.get("cache_dir")
     return LocalConfig(
-        data_dir=section.get("data_dir") or settings.data_dir / "local-backend",
-        cache_dir=section.get("cache_dir") or settings.cache_dir,
+        data_dir=Path(data_dir).expanduser() if data_dir else settings.data_dir / "local-backend",
+        cache_dir=Path(cache_dir).expanduser() if cache_dir else settings.cache_dir,
         base_url=section.get("base_url"),
         api_key=_secret(section.get("api_key")) or get_secret("local"),
         autostart=bool(section.get("autostart", True)),

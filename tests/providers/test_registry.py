@@ -94,3 +94,11 @@ def test_openai_custom_base_url_takes_its_key_from_its_own_secret(
     monkeypatch.delenv("TUNEDECK_LOCAL_API_KEY")
     provider = get_provider("openai", load_settings())
     assert isinstance(provider, OpenAIProvider) and provider.config.api_key is None  # never falls back to sk-real
+
+
+def test_local_dirs_from_config_toml_are_paths(isolated_home: Path) -> None:
+    _write_config(isolated_home, '[local]\ndata_dir = "~/td-backend"\ncache_dir = "/tmp/td-cache"\n')
+    provider = get_provider("local", load_settings())
+    assert isinstance(provider, LocalProvider)
+    assert provider.local.data_dir == Path("~/td-backend").expanduser()
+    assert provider.local.cache_dir == Path("/tmp/td-cache")
