@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from urllib.parse import urlparse
 
 from pydantic import SecretStr
 
@@ -48,6 +49,11 @@ class AnthropicConfig:
     timeout_s: float = 60.0
     max_retries: int = 2
 
+    @property
+    def is_official(self) -> bool:
+        """Anthropic's own host: the only place the user's real key is sent."""
+        return urlparse(self.base_url).hostname == "api.anthropic.com"
+
 
 def translate_anthropic_error(exc: BaseException) -> errors.ProviderError:
     import anthropic  # deferred: ~1 s measured here; loaded already when this runs
@@ -78,8 +84,7 @@ class AnthropicProvider:
         if self._sdk is None:
             import anthropic  # deferred: ~1 s measured here, the heaviest SDK we use
 
-            official = self.config.base_url.rstrip("/") == ANTHROPIC_BASE_URL
-            if self.config.api_key is None and official:
+            if self.config.api_key is None and self.config.is_official:
                 raise errors.AuthenticationError("No Anthropic API key is set.", HINTS.auth, provider=self.name)
             key = self.config.api_key.get_secret_value() if self.config.api_key else PLACEHOLDER_KEY
             # An explicit key and base URL stop the SDK from reading ANTHROPIC_* variables or profiles on disk.

@@ -62,7 +62,7 @@ def anthropic_config(settings: Settings, **overrides: Any) -> AnthropicConfig:
     section = {**settings.section("anthropic"), **overrides}
     base_url = str(section.get("base_url") or ANTHROPIC_BASE_URL)
     api_key = _secret(section.get("api_key"))
-    if api_key is None and base_url == ANTHROPIC_BASE_URL:
+    if api_key is None and AnthropicConfig(base_url=base_url).is_official:
         api_key = get_secret("anthropic")  # same rule as OpenAI: the real key only goes to the real host
     return AnthropicConfig(
         api_key=api_key,

@@ -121,3 +121,12 @@ def test_custom_base_url_never_receives_the_real_key(stub: StubServer, monkeypat
     headers = stub.requests[0].headers
     assert all("sk-ant-real" not in v for v in headers.values())
     assert any("tunedeck-no-key" in v for v in headers.values())  # the capture does see credentials
+
+
+def test_the_official_host_gets_the_key_however_its_url_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-real")
+    for base_url in ("https://api.anthropic.com", "https://api.anthropic.com/"):
+        provider = get_provider("anthropic", load_settings(), base_url=base_url)
+        assert isinstance(provider, AnthropicProvider) and provider.config.api_key is not None
+        assert provider.config.api_key.get_secret_value() == "sk-ant-real"
+    assert not AnthropicConfig(base_url="https://api.anthropic.com.evil.example").is_official
