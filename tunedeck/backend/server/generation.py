@@ -138,7 +138,13 @@ async def generate(
 
 async def check_context(engine: Any, messages: list[dict[str, str]], max_tokens: int, param: str) -> None:
     """A 400 (OpenAI's `context_length_exceeded`) when prompt plus `max_tokens` can't fit the model's context."""
-    prompt_tokens = await asyncio.to_thread(engine.count_prompt_tokens, messages)
+    try:
+        prompt_tokens = await asyncio.to_thread(engine.count_prompt_tokens, messages)
+    except Exception as exc:  # the first request loads the tokenizer: a missing base model is a 503, not a 500
+        error = _as_api_error(exc)
+        if error is exc:
+            raise
+        raise error from exc
     if prompt_tokens + max_tokens > CONTEXT_TOKENS:
         raise APIError(
             400,

