@@ -167,12 +167,10 @@ async def chat_completions(body: ChatRequest, svc: Svc) -> dict[str, Any] | Stre
 
     async def events() -> AsyncIterator[str]:
         yield chunk({"role": "assistant", "content": ""})
-        last = Piece("", "stop")
+        last = first or Piece("", "stop")
         try:
-            for piece in [first] if first else []:
-                last = piece
-                if piece.text:
-                    yield chunk({"content": piece.text})
+            if first is not None and first.text:
+                yield chunk({"content": first.text})
             if first is not None and first.finish_reason is None:
                 async for piece in rest:
                     last = piece
