@@ -31,11 +31,28 @@ def test_a_cancel_during_validation_wins_and_does_not_break_the_scheduler(tmp_pa
         runner.cancel("ftjob-1")  # lands between the scheduler's read and its status update
         return check_files(row)
 
-    runner._missing_file = cancelled_meanwhile  # type: ignore[method-assign]
+    runner._missing_file = cancelled_meanwhile  # type: ignore[method-assign, assignment]
     runner._validate("ftjob-1")  # raised JobFinishedError before, which ended the scheduler thread
 
     row = runner.db.get("jobs", "ftjob-1")
     assert row is not None and row["status"] == "cancelled"
     messages = [e["message"] for e in runner.db.query("SELECT message FROM events ORDER BY seq")]
     assert "Files validated, moving job to queued state" not in messages
+    runner.db.close()
+
+
+def test_a_job_that_cannot_be_started_fails_alone(tmp_path: Path) -> None:
+    runner = _runner(tmp_path)
+    runner.db.insert(
+        "jobs", {"id": "ftjob-2", "created_at": 0, "model": "m", "training_file": "f", "seed": 1, "status": "queued"}
+    )
+
+    def broken_launch(job_id: str) -> None:
+        raise OSError("No space left on device")
+
+    runner._guarded("ftjob-2", broken_launch)  # what the scheduler loop does for each queued job
+
+    row = runner.db.get("jobs", "ftjob-2")
+    assert row is not None and row["status"] == "failed"
+    assert row["error"]["code"] == "server_error" and "No space left on device" in row["error"]["message"]
     runner.db.close()

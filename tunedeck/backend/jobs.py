@@ -9,12 +9,14 @@ with a clear error when it saved none): it is never left `running`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,15 +194,26 @@ class JobRunner:
                 )
             for job in pending:
                 if job["status"] == "validating_files":
-                    self._validate(job["id"])
+                    self._guarded(job["id"], self._validate)
             with self._lock:
                 if self._closing:
                     return
                 for job in self.db.query("SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq"):
                     if len(self._running) >= self.max_jobs:
                         break
-                    self._launch(job["id"])
+                    self._guarded(job["id"], self._launch)
                 self._wake.wait(timeout=1.0)
+
+    def _guarded(self, job_id: str, step: Callable[[str], None]) -> None:
+        """Run one job's scheduling step; an unexpected error fails that job, never the scheduler thread
+        (which would silently stop every later job)."""
+        try:
+            step(job_id)
+        except Exception as exc:
+            log.exception("scheduling job %s failed", job_id)
+            error = {"code": "server_error", "param": None, "message": f"The server could not start this job: {exc}"}
+            with contextlib.suppress(JobFinishedError):  # it finished (e.g. was cancelled) meanwhile
+                self._finish(job_id, "failed", error=error)
 
     def _missing_file(self, job: dict[str, Any]) -> dict[str, Any] | None:
         """The error for a training/validation file deleted since the job was created, else None."""
