@@ -191,7 +191,7 @@ class OpenAIProvider:
                 newer.append(event)
             return newer
 
-        return [self._event(e) for e in reversed(self._call(fetch))]
+        return [self._event(e) for e in reversed(self._call(fetch, fine_tuning=True))]
 
     @staticmethod
     def _event(event: Any) -> JobEvent:
@@ -208,7 +208,9 @@ class OpenAIProvider:
         )
 
     def list_checkpoints(self, job_id: str) -> list[Checkpoint]:
-        page = self._call(lambda: list(self._client().fine_tuning.jobs.checkpoints.list(job_id, limit=100)))
+        page = self._call(
+            lambda: list(self._client().fine_tuning.jobs.checkpoints.list(job_id, limit=100)), fine_tuning=True
+        )
         checkpoints = [
             Checkpoint(
                 id=c.id,

@@ -72,10 +72,12 @@ def test_connection_refused_is_unavailable() -> None:
         (400, _error("Fine-tuning is not available for this account", "fine_tuning_not_available")),
     ],
 )
-def test_fine_tuning_not_eligible_explains_the_wind_down(stub: StubServer, status: int, body: dict) -> None:
+@pytest.mark.parametrize("call", ["list_jobs", "list_events", "list_checkpoints"])
+def test_fine_tuning_not_eligible_explains_the_wind_down(stub: StubServer, status: int, body: dict, call: str) -> None:
     stub.default = Reply(status, body)
+    provider = _provider(stub)
     with pytest.raises(errors.NotEligibleError) as caught:
-        _provider(stub).list_jobs()
+        provider.list_jobs() if call == "list_jobs" else getattr(provider, call)("ftjob-1")
     text = str(caught.value)
     assert "2027-01-06" in text and "2026-05-07" in text
     assert "--provider vertex" in text and "--provider local" in text
