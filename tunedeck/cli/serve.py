@@ -158,8 +158,10 @@ def _run(
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
-                atomic_write_text(server_json, json.dumps(info, indent=2) + "\n")
+                # Announce before publishing server.json: whoever waits on that file may read the log next.
                 stderr.print(f"tunedeck serve: listening on {info['base_url']}", highlight=False, soft_wrap=True)
+                stderr.file.flush()
+                atomic_write_text(server_json, json.dumps(info, indent=2) + "\n")
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             # Here, not only in `finally`: uvicorn re-raises SIGTERM/SIGINT once serving ends, which ends the
