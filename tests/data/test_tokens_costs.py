@@ -113,3 +113,24 @@ def test_parallel_workers_give_the_same_counts(tmp_path: Path) -> None:
     one = validate_file(path, workers=0).stats
     two = validate_file(path, workers=1).stats
     assert one.total_tokens == two.total_tokens and one.tokens_per_example == two.tokens_per_example
+
+
+def test_chunked_counts_with_surrogates_and_without_the_buffer_path() -> None:
+    texts = ["a\ud800b", "ok \udfff", "😀 pair", "", "x<|endoftext|>y", "plain words here"]
+    for name in ("o200k_base", "cl100k_base"):
+        enc = tokens.get_encoding(name)
+        expected = [len(enc.encode_ordinary(t)) for t in texts]
+        assert count_texts(enc, texts) == expected
+
+    class NoBuffer:
+        """An encoding whose core lacks encode_to_tiktoken_buffer: the token-list path is taken."""
+
+        def __init__(self, inner: object) -> None:
+            self._inner = inner
+            self._core_bpe = object()
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._inner, name)
+
+    enc = tokens.get_encoding("o200k_base")
+    assert count_texts(NoBuffer(enc), texts) == [len(enc.encode_ordinary(t)) for t in texts]  # type: ignore[arg-type]

@@ -47,14 +47,17 @@ def check_example(example: Example, line: int, rules: ProviderRules) -> list[Iss
     if not example.messages:
         problems.append(issue(line, Code.EMPTY_CONVERSATION, "The conversation has no user or assistant turns."))
         return problems
+    has_user = False
+    learnable = 0
     for index, message in enumerate(example.messages, 1):
-        empty = not message.content.strip() and not message.tool_calls and not message.other_parts
+        content = message.content
+        empty = not content.strip() and not message.tool_calls and not message.other_parts
         if empty:
             role = learn if message.role == "assistant" else message.role
             problems.append(
                 issue(line, Code.CONTENT_EMPTY, f"Turn {index} ({role}) has empty content; write the text or drop it.")
             )
-        elif is_degenerate(message.content):
+        elif len(content) >= REPETITION_MIN_CHARS and is_degenerate(content):
             problems.append(
                 issue(
                     line,
@@ -62,7 +65,14 @@ def check_example(example: Example, line: int, rules: ProviderRules) -> list[Iss
                     f"Turn {index} repeats itself heavily; the model would learn to loop. Clean or drop it.",
                 )
             )
-        if message.role == "system":
+        role = message.role
+        if role == "assistant":
+            # `learnable_turns()` and `has_role("user")`, counted in this same pass.
+            if message.weight != 0:
+                learnable += 1
+        elif role == "user":
+            has_user = True
+        elif role == "system":
             problems.append(
                 issue(
                     line,
@@ -72,7 +82,7 @@ def check_example(example: Example, line: int, rules: ProviderRules) -> list[Iss
             )
     if example.system is not None and not example.system.strip():
         problems.append(issue(line, Code.CONTENT_EMPTY, "The system prompt is empty; write it or remove it."))
-    if example.learnable_turns() == 0:
+    if learnable == 0:
         why = " (all have weight 0)" if example.has_role("assistant") else ""
         problems.append(
             issue(line, Code.NO_LEARNABLE_TURN, f"No {learn} turn to learn from{why}; add the reply to train on.")
@@ -83,6 +93,6 @@ def check_example(example: Example, line: int, rules: ProviderRules) -> list[Iss
         )
     if example.system is None:
         problems.append(issue(line, Code.MISSING_SYSTEM, "No system message; consider adding the same one everywhere."))
-    if not example.has_role("user"):
+    if not has_user:
         problems.append(issue(line, Code.MISSING_USER, "No user message; the model learns replies to nothing."))
     return problems

@@ -57,13 +57,17 @@ def parse_openai(record: dict[str, Any], line: int) -> Parsed:
     system: str | None = None
     turns: list[Message] = []
     for index, raw in enumerate(messages, 1):
-        if type(raw) is dict and len(raw) == 2 and type(raw.get("content")) is str and raw.get("role") in _FAST_ROLES:
-            # The common case, {"role", "content": str}, skips the field-by-field checks below.
-            if raw["role"] == "system" and not turns and system is None:
-                system = raw["content"]
-            else:
-                turns.append(Message(raw["role"], raw["content"]))
-            continue
+        if type(raw) is dict and len(raw) == 2:
+            content = raw.get("content")
+            if type(content) is str:
+                role = raw.get("role")
+                if role in _FAST_ROLES:
+                    # The common case, {"role", "content": str}, skips the field-by-field checks below.
+                    if role == "system" and not turns and system is None:
+                        system = content
+                    else:
+                        turns.append(Message(role, content))
+                    continue
         where = f"Message {index}"
         if not isinstance(raw, dict):
             problems.append(issue(line, Code.MESSAGE_NOT_OBJECT, f"{where} is {_type_name(raw)}; make it an object."))

@@ -37,7 +37,7 @@ class Record:
 
     @property
     def has_error(self) -> bool:
-        return any(problem.severity == "error" for problem in self.problems)
+        return bool(self.problems) and any(problem.severity == "error" for problem in self.problems)
 
 
 def open_dataset(path: Path) -> IO[bytes]:
@@ -78,16 +78,22 @@ def _decode(raw: bytes, line: int) -> tuple[Any, Issue | None]:
 
 def _iter_jsonl(handle: IO[bytes], fmt: DatasetFormat) -> Iterator[Record]:
     parse = PARSERS[fmt]
+    loads = orjson.loads
     for line, raw in enumerate(handle, 1):
         text = raw.removeprefix(b"\xef\xbb\xbf") if line == 1 else raw
-        if not text.strip():
-            warning = issue(line, Code.BLANK_LINE, "Blank line; remove it (it is skipped).")
-            yield Record(line, None, [warning], raw, len(raw), blank=True)
-            continue
-        value, problem = _decode(text, line)
-        if problem is not None:
-            yield Record(line, None, [problem], raw, len(raw))
-        elif not isinstance(value, dict):
+        try:
+            # The common case first: a line that decodes is never blank.
+            value = loads(text)
+        except orjson.JSONDecodeError:
+            if not text.strip():
+                warning = issue(line, Code.BLANK_LINE, "Blank line; remove it (it is skipped).")
+                yield Record(line, None, [warning], raw, len(raw), blank=True)
+                continue
+            value, problem = _decode(text, line)
+            if problem is not None:
+                yield Record(line, None, [problem], raw, len(raw))
+                continue
+        if not isinstance(value, dict):
             kind = "an array" if isinstance(value, list) else type(value).__name__
             message = f"The line is {kind}, not a JSON object; each line must be one {{...}} example."
             yield Record(line, None, [issue(line, Code.NOT_AN_OBJECT, message)], raw, len(raw))

@@ -4,6 +4,7 @@ Examples are queued and their texts encoded a chunk at a time in ONE tiktoken ca
 joined with `<|endoftext|>` and encoded with that special token allowed. tiktoken runs its split
 regex on each stretch between special tokens separately, so every text's count is exactly what
 `encode_ordinary(text)` gives, without one Python→Rust round trip (and result list) per text.
+Where tiktoken offers it, the tokens come back as one uint32 buffer rather than a list of Python ints.
 Text seen before, typically the shared system prompt, is counted once.
 
 `encode_ordinary_batch` was measured and rejected: tiktoken 0.14 keeps the GIL while encoding, so its
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -112,8 +114,9 @@ class TokenCounter:
             parts.append(("system", example.system))
             overhead += TOKENS_PER_MESSAGE + (role_tokens.get("system") or self._role("system"))
         for message in example.messages:
-            overhead += TOKENS_PER_MESSAGE + (role_tokens.get(message.role) or self._role(message.role))
-            parts.append((message.role, message.content))
+            role = message.role
+            overhead += TOKENS_PER_MESSAGE + (role_tokens.get(role) or self._role(role))
+            parts.append((role, message.content))
             if message.name is not None:
                 parts.append(("name", message.name))
                 overhead += TOKENS_PER_NAME
@@ -164,22 +167,23 @@ class TokenCounter:
         return done
 
     def _resolve(self, batch: list[Pending], todo: list[str], counted: list[int]) -> list[Counted]:
-        counts = dict(zip(todo, counted, strict=True))
         cache = self._cache
+        # Every text of the batch is either just counted or cached (counts of a text never differ).
+        counts = dict(cache)
+        counts.update(zip(todo, counted, strict=True))
         out: list[Counted] = []
+        append = out.append
         for tag, parts, overhead in batch:
             total = overhead
             assistant = 0
             for role, text in parts:
-                n = counts.get(text)
-                if n is None:
-                    n = cache[text]
+                n = counts[text]
                 total += n
                 if role == "assistant":
                     assistant += n
                 elif role == "system" and len(cache) < _CACHE_LIMIT:
                     cache[text] = n  # shared system prompts are the text that repeats
-            out.append(Counted(tag, total, assistant))
+            append(Counted(tag, total, assistant))
         return out
 
     def flush(self) -> list[Counted]:
@@ -203,8 +207,26 @@ def count_texts(encoding: tiktoken.Encoding, texts: list[str]) -> list[int]:
     if not joinable:
         return counts
     joined = _SEPARATOR.join(texts[i] for i in joinable) + _SEPARATOR
-    tokens = encoding.encode(joined, allowed_special={_SEPARATOR}, disallowed_special=())
     separator = encoding.eot_token
+    to_buffer = getattr(encoding._core_bpe, "encode_to_tiktoken_buffer", None)
+    if to_buffer is not None:
+        # The tokens as one native uint32 buffer: no Python int per token, and bytes.find finds the separators.
+        try:
+            data = bytes(to_buffer(joined, {_SEPARATOR}))
+        except UnicodeEncodeError:
+            # The same surrogate fix-up tiktoken's own `encode` applies.
+            data = bytes(to_buffer(joined.encode("utf-16", "surrogatepass").decode("utf-16", "replace"), {_SEPARATOR}))
+        marker = separator.to_bytes(4, sys.byteorder)
+        find = data.find
+        offset = -4
+        for index in joinable:
+            found = find(marker, offset + 4)
+            while found % 4:  # a match straddling two tokens: keep looking for an aligned one
+                found = find(marker, found + 1)
+            counts[index] = (found - offset) // 4 - 1
+            offset = found
+        return counts
+    tokens = encoding.encode(joined, allowed_special={_SEPARATOR}, disallowed_special=())
     position = -1
     for index in joinable:
         found = tokens.index(separator, position + 1)

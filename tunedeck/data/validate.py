@@ -159,7 +159,7 @@ def validate_file(
                     systems[key][0] += 1
                 elif len(systems) < _MAX_SYSTEM_PROMPTS_TRACKED:
                     systems[key] = [1, record.line]
-            if not example.has_role("user"):
+            if checked and not example.has_role("user"):  # no issue at all means there is a user turn
                 missing_user += 1
             collector.add_messages(len(example.messages) + (example.system is not None))
             digest = example.digest()
@@ -177,7 +177,9 @@ def validate_file(
                         f"Also in the validation file (line {held_out[digest]}); remove it from one side.",
                     )
                 )
-            take(counter.add(record.line, example))
+            counted = counter.add(record.line, example)
+            if counted:
+                take(counted)
         take(counter.flush())
     progress(Progress("Checking", total_bytes, total_bytes, "B"))
     stats.n_bytes, stats.n_lines, stats.n_blank_lines = total_bytes, n_lines, n_blank
