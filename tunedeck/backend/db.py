@@ -11,10 +11,12 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
+
+from tunedeck.sqlite_util import connect, immediate_transaction
 
 SCHEMA_VERSION = 1
 
@@ -98,14 +100,9 @@ class Database:
     """Thread-safe access to the backend's SQLite file. Rows come back as plain dicts."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn = connect(path, timeout_s=30, synchronous="NORMAL")
         self._migrate()
 
     def _migrate(self) -> None:
@@ -123,16 +120,8 @@ class Database:
         with self._lock:
             self._conn.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate_transaction(self._conn, self._lock)
 
     # --- generic helpers -------------------------------------------------------------------------------
     def insert(self, table: str, row: dict[str, Any]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tunedeck.sqlite_util import connect, immediate_transaction
 from tunedeck.store.migrations import migrate
 
 DB_NAME = "tunedeck.db"
@@ -20,34 +20,16 @@ class Database:
     """Owns one connection. Writes go through `transaction()`; reads through `query()`/`query_one()`."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # isolation_level=None: we issue BEGIN ourselves, so migrations and writes control their own atomicity.
-        self._conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
         # FULL: a committed submission intent must survive a power cut too, or a retry could pay twice.
         # Writes are few (intents, state changes, event batches), so the fsync per commit costs little.
-        self._conn.execute("PRAGMA synchronous = FULL")
-        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn = connect(path, timeout_s=BUSY_TIMEOUT_MS / 1000, synchronous="FULL")
+        self._lock = threading.RLock()
         with self._lock:
             migrate(self._conn)
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken with IMMEDIATE so two processes never deadlock upgrading a read lock."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return immediate_transaction(self._conn, self._lock)
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
