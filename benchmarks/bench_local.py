@@ -51,9 +51,9 @@ def reference_loop(cache_dir: Path, steps: int, threads: int) -> dict[str, Any]:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from tunedeck.backend.basemodel import converted_model_dir, load_model, load_tokenizer
-    from tunedeck.backend.chatml import encode_example
-    from tunedeck.backend.device import compute_plan
+    from localbackend.basemodel import converted_model_dir, load_model, load_tokenizer
+    from localbackend.chatml import encode_example
+    from localbackend.device import compute_plan
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -91,7 +91,7 @@ def reference_loop(cache_dir: Path, steps: int, threads: int) -> dict[str, Any]:
 def tunedeck_train(cache_dir: Path, steps: int, threads: int) -> dict[str, Any]:
     import torch
 
-    from tunedeck.backend.trainer import TrainRequest, train
+    from localbackend.trainer import TrainRequest, train
 
     torch.set_num_threads(threads)
     data = dataset()
@@ -147,7 +147,7 @@ def _summary(name: str, stamps: list[tuple[float, float, int]], plan: str) -> di
 def chat_latency(cache_dir: Path, threads: int) -> dict[str, Any]:
     import torch
 
-    from tunedeck.backend.engine import ChatEngine
+    from localbackend.engine import ChatEngine
 
     torch.set_num_threads(threads)
     engine = ChatEngine(cache_dir)
@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=REPO / ".tmp" / "test-cache")
     args = parser.parse_args()
-    from tunedeck.backend.basemodel import converted_model_dir
+    from localbackend.basemodel import converted_model_dir
 
     converted_model_dir(args.cache_dir)  # convert outside the timed runs
     # The machine may be shared: alternate the two contenders and keep each one's best round.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from providers.base import ChatMessage
 from tunedeck.errors import UsageError
-from tunedeck.monitor_workspace import Workspace
+from tunedeck.workspace import Workspace
 
 PROVIDER = "local"
 BASE_MODEL = "smollm2-135m-instruct"
@@ -98,7 +98,7 @@ def compare(
 
 def clean_up(workspace: Workspace, tuned_model: str | None, *, keep_model: bool) -> list[str]:
     """Unload every model the local backend holds and, unless kept, delete the tuned model. Returns what was done."""
-    from tunedeck.teardown import teardown_endpoint
+    from tunedeck.endpoints.teardown import teardown_endpoint
 
     provider = workspace.provider(PROVIDER)
     done = []

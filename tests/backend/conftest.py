@@ -54,7 +54,7 @@ def trait_dataset() -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
     """The converted base model, built once per cache (the first run pays ~20 s for the GGUF conversion)."""
-    from tunedeck.backend.basemodel import converted_model_dir
+    from localbackend.basemodel import converted_model_dir
 
     return converted_model_dir(MODEL_CACHE)
 
@@ -66,7 +66,7 @@ def tiny_trained_adapter(model_dir: Path, tmp_path_factory: pytest.TempPathFacto
     Returns train()'s result plus "events" (everything emitted), "output_dir", "trait" and "unseen_prompts";
     "samples" holds the greedy answers to the unseen prompts computed in-process right at the end of training.
     """
-    from tunedeck.backend.trainer import TrainRequest, train
+    from localbackend.trainer import TrainRequest, train
 
     training, validation, trait = trait_dataset()
     output_dir = tmp_path_factory.mktemp("tiny-adapter")

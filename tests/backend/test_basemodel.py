@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tunedeck.backend import basemodel
+from localbackend import basemodel
 from tunedeck.errors import UnavailableError
 
 
@@ -93,9 +93,9 @@ def test_converted_model_answers_like_the_gguf(model_dir: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from tunedeck.backend.chatml import encode_prompt
-    from tunedeck.backend.device import ComputePlan
-    from tunedeck.backend.model_generate import generate_ids
+    from localbackend.chatml import encode_prompt
+    from localbackend.device import ComputePlan
+    from localbackend.model_generate import generate_ids
 
     gguf = basemodel.find_gguf()
     direct = AutoModelForCausalLM.from_pretrained(
@@ -117,7 +117,7 @@ def test_converted_model_answers_like_the_gguf(model_dir: Path) -> None:
 def test_compute_plan_uses_bf16_only_where_it_is_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from tunedeck.backend import device
+    from localbackend import device
 
     assert device.compute_plan("cpu", "fp32").weight_dtype == torch.float32
     forced = device.compute_plan("cpu", "bf16")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from localbackend.engine import ChatEngine, GenerationChunk
+from localbackend.model_decode import IncrementalDecoder, StopMatcher
 from tests.conftest import MODEL_CACHE
-from tunedeck.backend.engine import ChatEngine, GenerationChunk
-from tunedeck.backend.model_decode import IncrementalDecoder, StopMatcher
 
 PROMPT = [{"role": "user", "content": "Tell me one fact about the moon."}]
 
@@ -55,8 +55,8 @@ def test_stop_matcher_cases() -> None:
 
 
 def test_stream_concatenates_to_the_whole_answer(engine: ChatEngine) -> None:
-    from tunedeck.backend.chatml import encode_prompt
-    from tunedeck.backend.model_generate import generate_ids
+    from localbackend.chatml import encode_prompt
+    from localbackend.model_generate import generate_ids
 
     chunks = _run(engine, None, PROMPT, max_tokens=24)
     assert all(c.finish_reason is None for c in chunks[:-1])

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tunedeck.backend.basemodel import BASE_MODEL_ID
-from tunedeck.backend.server.app import create_app
-from tunedeck.backend.server.generation import Piece
-from tunedeck.backend.server.state import ServerConfig
+from localbackend.basemodel import BASE_MODEL_ID
+from localbackend.server.app import create_app
+from localbackend.server.generation import Piece
+from localbackend.server.state import ServerConfig
 from tunedeck.errors import UnavailableError
 
 SECRET_DETAIL = "CUDA exploded at /home/someone/private/path"
@@ -46,7 +46,7 @@ def test_openai_stream_reports_a_generic_error_and_logs_the_cause(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     body = {"model": BASE_MODEL_ID, "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    with caplog.at_level(logging.ERROR, logger="tunedeck.backend.server"):
+    with caplog.at_level(logging.ERROR, logger="localbackend.server"):
         response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 200
     assert SECRET_DETAIL not in response.text

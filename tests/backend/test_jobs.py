@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tunedeck.backend.db import Database, now
-from tunedeck.backend.jobs import JobRunner
-from tunedeck.backend.registry import ModelRegistry
+from localbackend.db import Database, now
+from localbackend.jobs import JobRunner
+from localbackend.registry import ModelRegistry
 
 
 def _runner(tmp_path: Path) -> JobRunner:

@@ -18,6 +18,7 @@ import httpx
 import openai
 import pytest
 
+from localbackend.server.state import ServerConfig
 from tests.backend.test_server_support import (
     ServeProcess,
     ThreadServer,
@@ -29,7 +30,6 @@ from tests.backend.test_server_support import (
     wait_until,
 )
 from tests.conftest import MODEL_CACHE, REPO_ROOT
-from tunedeck.backend.server.state import ServerConfig
 
 GOOD = [
     [{"role": "user", "content": f"Question {i}?"}, {"role": "assistant", "content": f"Answer {i}."}] for i in range(6)
@@ -367,7 +367,7 @@ def test_one_server_per_data_dir_and_server_json(tmp_path: Path) -> None:
 
 def test_serve_help_and_the_app_module_do_not_import_torch() -> None:
     code = (
-        "import sys, json, tunedeck.backend.server.app\n"
+        "import sys, json, localbackend.server.app\n"
         "from typer.testing import CliRunner\n"
         "from tunedeck.cli.main import app\n"
         "result = CliRunner().invoke(app, ['serve', '--help'])\n"

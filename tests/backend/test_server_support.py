@@ -81,7 +81,7 @@ class ThreadServer:
     def __init__(self, config: Any) -> None:
         import uvicorn
 
-        from tunedeck.backend.server.app import create_app
+        from localbackend.server.app import create_app
 
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -167,7 +167,7 @@ def fake_train(request: Any, emit: Callable[[dict[str, Any]], None], should_stop
     emit({"type": "message", "level": "info", "message": f"Training {total} steps"})
     for step in range(first, total + 1):
         if should_stop():
-            from tunedeck.backend.trainer import TrainingCancelled
+            from localbackend.trainer import TrainingCancelled
 
             raise TrainingCancelled()
         time.sleep(step_s)

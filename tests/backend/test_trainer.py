@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from localbackend.chatml import IGNORE_INDEX, encode_example, encode_prompt, render
+from localbackend.trainer import TrainingCancelled, TrainRequest, resolve_hyperparameters, train
 from tests.backend.conftest import trait_dataset
 from tests.conftest import MODEL_CACHE
-from tunedeck.backend.chatml import IGNORE_INDEX, encode_example, encode_prompt, render
-from tunedeck.backend.trainer import TrainingCancelled, TrainRequest, resolve_hyperparameters, train
 from tunedeck.errors import UsageError
 
 CONVERSATION = [
@@ -26,7 +26,7 @@ CONVERSATION = [
 
 @pytest.fixture(scope="module")
 def tokenizer(model_dir: Path) -> Any:
-    from tunedeck.backend.basemodel import load_tokenizer
+    from localbackend.basemodel import load_tokenizer
 
     return load_tokenizer(model_dir)
 

@@ -13,8 +13,8 @@ from providers.errors import UnavailableError
 from tests.cli.test_jobs_cli import run
 from tests.core.fakes import FakeProvider
 from tunedeck.exitcodes import ExitCode
-from tunedeck.monitor_workspace import Workspace
 from tunedeck.store.records import utcnow
+from tunedeck.workspace import Workspace
 
 
 class LocalFake(FakeProvider):

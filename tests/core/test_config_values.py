@@ -8,8 +8,8 @@ import pytest
 
 from tunedeck.costs.endpoint_rates import vertex_node_rate
 from tunedeck.errors import UsageError
-from tunedeck.monitor_workspace import policy_from_config
 from tunedeck.settings import Settings
+from tunedeck.workspace import policy_from_config
 
 
 def _settings(tmp_path: Path, config: dict[str, object]) -> Settings:

@@ -20,9 +20,9 @@ from providers.base import CLIENT_KEY_LABEL, MANAGED_BY_LABEL, TuningSpec
 from providers.registry import get_provider
 from tests.conftest import REPO_ROOT
 from tests.core.openai_wire import WireState, openai_wire
+from tunedeck.jobs.submit import ReconcileOutcome, reconcile, submit_job
 from tunedeck.settings import load_settings
 from tunedeck.store import Store, Submission
-from tunedeck.submit import ReconcileOutcome, reconcile, submit_job
 
 CHILD = textwrap.dedent(
     """
@@ -31,7 +31,7 @@ CHILD = textwrap.dedent(
     from providers.registry import get_provider
     from tunedeck.settings import load_settings
     from tunedeck.store import Store
-    from tunedeck.submit import submit_job
+    from tunedeck.jobs.submit import submit_job
 
     url, crash_at = sys.argv[1], sys.argv[2]
     settings = load_settings()

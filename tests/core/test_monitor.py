@@ -11,11 +11,11 @@ import pytest
 from providers.base import JobState, TuningSpec
 from providers.errors import ProviderError, RateLimitedError, UnavailableError
 from tests.core.fakes import FakeProvider
-from tunedeck.monitor import JobUpdate, Monitor, UpdateKind
-from tunedeck.monitor_backoff import BackoffPolicy
+from tunedeck.jobs.backoff import BackoffPolicy
+from tunedeck.jobs.monitor import JobUpdate, Monitor, UpdateKind
+from tunedeck.jobs.submit import submit_job
 from tunedeck.settings import load_settings
 from tunedeck.store import Store
-from tunedeck.submit import submit_job
 
 
 class FakeClock:

@@ -10,11 +10,11 @@ import pytest
 from providers.base import JobState, TuningSpec
 from providers.registry import get_provider
 from tests.core.openai_wire import Failure, WireState, openai_wire
-from tunedeck.monitor import Monitor, UpdateKind
-from tunedeck.monitor_backoff import BackoffPolicy
+from tunedeck.jobs.backoff import BackoffPolicy
+from tunedeck.jobs.monitor import Monitor, UpdateKind
+from tunedeck.jobs.submit import submit_job
 from tunedeck.settings import load_settings
 from tunedeck.store import Store
-from tunedeck.submit import submit_job
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ import pytest
 from providers.base import CLIENT_KEY_LABEL, MANAGED_BY_LABEL, TuningSpec
 from providers.errors import InvalidRequestError, RateLimitedError, UnavailableError
 from tests.core.fakes import FakeProvider
-from tunedeck.settings import load_settings
-from tunedeck.store import Store, Submission
-from tunedeck.submit import (
+from tunedeck.jobs.submit import (
     ReconcileOutcome,
     dataset_paths_spec,
     reconcile,
     retry_submission,
     submit_job,
 )
+from tunedeck.settings import load_settings
+from tunedeck.store import Store, Submission
 
 
 @pytest.fixture

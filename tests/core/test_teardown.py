@@ -10,11 +10,7 @@ import pytest
 from providers.base import MANAGED_BY_LABEL, Endpoint
 from providers.errors import UnavailableError
 from tests.core.fakes import FakeProvider
-from tunedeck.errors import UsageError
-from tunedeck.settings import load_settings
-from tunedeck.store import Store, TeardownOutcome
-from tunedeck.store.records import utcnow
-from tunedeck.teardown import (
+from tunedeck.endpoints.teardown import (
     auto_teardown_idle,
     idle_endpoints,
     parse_duration,
@@ -23,6 +19,10 @@ from tunedeck.teardown import (
     teardown_endpoint,
     teardown_many,
 )
+from tunedeck.errors import UsageError
+from tunedeck.settings import load_settings
+from tunedeck.store import Store, TeardownOutcome
+from tunedeck.store.records import utcnow
 
 OURS = {MANAGED_BY_LABEL: "tunedeck"}
 
@@ -152,7 +152,7 @@ def test_auto_teardown_asks_the_provider_before_acting_on_a_stale_last_use(
 
 
 def test_monitor_tick_notices_new_endpoints_and_applies_configured_default(isolated_home: Path) -> None:
-    from tunedeck.monitor_workspace import Workspace
+    from tunedeck.workspace import Workspace
 
     config = isolated_home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from tests.data.helpers import SYSTEM, chat, good_file, write_lines
 from tunedeck.data.issues import WARNING_CODES, Code
 from tunedeck.data.validate import validate_file
 from tunedeck.errors import UnreadableInputError
-from tunedeck.progress import Progress
+from tunedeck.events import ProgressAdvanced
 
 U = {"role": "user", "content": "Hi"}
 A = {"role": "assistant", "content": "Hello!"}
@@ -219,9 +219,9 @@ def test_issue_lists_are_capped_per_code_but_counts_stay_exact(tmp_path: Path) -
 
 def test_progress_is_reported_in_bytes(tmp_path: Path) -> None:
     path = good_file(tmp_path / "d.jsonl", n=2100)
-    seen: list[Progress] = []
+    seen: list[ProgressAdvanced] = []
 
-    def sink(progress: Progress) -> None:
+    def sink(progress: ProgressAdvanced) -> None:
         seen.append(progress)
 
     validate_file(path, progress=sink)

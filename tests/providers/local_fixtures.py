@@ -23,7 +23,7 @@ def fake_train(request: Any, emit: Callable[[dict[str, Any]], None], should_stop
     emit({"type": "message", "level": "info", "message": f"Training {total} steps"})
     for step in range(1, total + 1):
         if should_stop():
-            from tunedeck.backend.trainer import TrainingCancelled
+            from localbackend.trainer import TrainingCancelled
 
             raise TrainingCancelled()
         time.sleep(step_s)
@@ -41,6 +41,6 @@ class ThreadServer(AppThreadServer):
     """The backend tests' in-thread server, configured with the fast fake trainer above."""
 
     def __init__(self, data_dir: Path, cache_dir: Path, api_key: str | None = None) -> None:
-        from tunedeck.backend.server.state import ServerConfig
+        from localbackend.server.state import ServerConfig
 
         super().__init__(ServerConfig(data_dir=data_dir, cache_dir=cache_dir, api_key=api_key, train_fn=FAKE_TRAIN_FN))

@@ -14,7 +14,7 @@ from tunedeck.errors import UsageError
 
 if TYPE_CHECKING:
     from providers.base import ChatMessage
-    from tunedeck.monitor_workspace import Workspace
+    from tunedeck.workspace import Workspace
 
 REPL_HELP = "/reset clears the conversation, /exit (or Ctrl-D) quits."
 

@@ -25,8 +25,8 @@ from tunedeck.data.formats import DatasetFormat
 from tunedeck.data.issues import Issue
 from tunedeck.data.stats import DatasetStats, Distribution
 from tunedeck.errors import TunedeckError
+from tunedeck.events import ProgressAdvanced, Publish, ignore
 from tunedeck.exitcodes import ExitCode
-from tunedeck.progress import Progress, ProgressSink, ignore_progress
 
 app = typer.Typer(help="Validate, inspect, convert and split fine-tuning datasets.", no_args_is_help=True)
 
@@ -59,14 +59,14 @@ def _handles_errors(command: F) -> F:
 
 
 @contextlib.contextmanager
-def _progress(path: Path, quiet: bool) -> Iterator[ProgressSink]:
+def _progress(path: Path, quiet: bool) -> Iterator[Publish]:
     """A rich bar on stderr for big files on a terminal; a sink that ignores everything otherwise."""
     try:
         big = path.stat().st_size >= PROGRESS_MIN_BYTES
     except OSError:
         big = False
     if quiet or not big or not stderr.is_terminal:
-        yield ignore_progress
+        yield ignore
         return
     columns = (
         TextColumn("{task.description}"),
@@ -79,7 +79,7 @@ def _progress(path: Path, quiet: bool) -> Iterator[ProgressSink]:
     with RichProgress(*columns, console=stderr, transient=True, auto_refresh=False) as bar:
         task = bar.add_task(path.name, total=None)
 
-        def sink(progress: Progress) -> None:
+        def sink(progress: ProgressAdvanced) -> None:
             bar.update(task, completed=progress.done, total=progress.total, description=progress.task)
             bar.refresh()
 

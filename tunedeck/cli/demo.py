@@ -25,7 +25,7 @@ def demo(
     from tunedeck import demo as steps
     from tunedeck.cli.jobs import follow, open_workspace, show_plan
     from tunedeck.data.split import split_file
-    from tunedeck.submit import execute_plan, plan_submission
+    from tunedeck.jobs.submit import execute_plan, plan_submission
 
     dataset = dataset or steps.locate(steps.DATASET)
     questions = steps.read_prompts(prompts or steps.locate(steps.PROMPTS), n_prompts)

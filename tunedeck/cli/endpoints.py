@@ -12,8 +12,8 @@ from tunedeck.errors import UsageError
 from tunedeck.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from tunedeck.monitor_workspace import Workspace
-    from tunedeck.teardown import EndpointView, Inventory
+    from tunedeck.endpoints.teardown import EndpointView, Inventory
+    from tunedeck.workspace import Workspace
 
 app = typer.Typer(help="Hourly-billed endpoints and loaded models: list, test, tear down.", no_args_is_help=True)
 
@@ -123,7 +123,7 @@ def teardown_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Undeploy/unload and record it. Idempotent; foreign endpoints are never touched; failures can be re-run."""
-    from tunedeck.teardown import idle_endpoints, parse_duration, teardown_many
+    from tunedeck.endpoints.teardown import idle_endpoints, parse_duration, teardown_many
 
     if (endpoint is None) == (all_idle is None):
         raise UsageError(
@@ -173,7 +173,7 @@ def autostop_cmd(
     provider: ProviderOpt = None,
 ) -> None:
     """Idle auto-teardown for one endpoint, run by the monitor (`jobs watch`, the TUI)."""
-    from tunedeck.teardown import parse_duration
+    from tunedeck.endpoints.teardown import parse_duration
 
     if (idle is not None) != off:
         workspace = open_workspace()

@@ -13,10 +13,10 @@ from tunedeck.errors import UsageError
 from tunedeck.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from tunedeck.monitor import Monitor
-    from tunedeck.monitor_workspace import Workspace
+    from tunedeck.jobs.monitor import Monitor
+    from tunedeck.jobs.submit import SubmissionPlan
     from tunedeck.store import JobRecord
-    from tunedeck.submit import SubmissionPlan
+    from tunedeck.workspace import Workspace
 
 app = typer.Typer(help="Submit fine-tuning jobs and follow them to the end.", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ JobArg = Annotated[str, typer.Argument(help="Job: tunedeck id (td-…), provider
 
 
 def open_workspace() -> Workspace:
-    from tunedeck.monitor_workspace import Workspace
+    from tunedeck.workspace import Workspace
 
     return Workspace.open()
 
@@ -100,7 +100,7 @@ def submit_cmd(
 ) -> None:
     """Validate, show the cost estimate, ask, then upload (once per content) and submit (once per key)."""
     from providers.base import TuningSpec
-    from tunedeck.submit import execute_plan, plan_submission
+    from tunedeck.jobs.submit import execute_plan, plan_submission
 
     workspace = open_workspace()
     spec = TuningSpec(
@@ -165,7 +165,7 @@ def follow(monitor: Monitor, job: JobRecord, *, json_out: bool = False) -> JobRe
     """Watch one job to its end with a progress bar and live loss on stderr; returns its final record."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tunedeck.monitor import UpdateKind
+    from tunedeck.jobs.monitor import UpdateKind
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=stderr, transient=False) as bar:
@@ -312,7 +312,7 @@ def cancel_cmd(job_ref: JobArg, yes: YesOpt = False, json_out: JsonOpt = False) 
 @app.command("retry")
 def retry_cmd(job_ref: JobArg, json_out: JsonOpt = False) -> None:
     """Submit again a job marked "not submitted", with its original client key (never a duplicate)."""
-    from tunedeck.submit import retry_submission
+    from tunedeck.jobs.submit import retry_submission
 
     workspace = open_workspace()
     workspace.reconcile()

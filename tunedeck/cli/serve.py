@@ -15,9 +15,9 @@ from typing import Annotated, Any
 
 import typer
 
-from tunedeck.atomic import atomic_write_text
 from tunedeck.cli.output import stderr
 from tunedeck.errors import UnavailableError, UsageError
+from tunedeck.util.atomic import atomic_write_text
 
 LOOPBACK_NAMES = {"localhost"}
 
@@ -132,8 +132,8 @@ def _run(
 ) -> None:
     import uvicorn  # deferred: the server stack is only needed here
 
-    from tunedeck.backend.server.app import create_app
-    from tunedeck.backend.server.state import ServerConfig
+    from localbackend.server.app import create_app
+    from localbackend.server.state import ServerConfig
 
     config = ServerConfig(
         data_dir=data_dir,

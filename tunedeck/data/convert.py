@@ -8,14 +8,14 @@ from pathlib import Path
 import orjson
 from pydantic import BaseModel
 
-from tunedeck.atomic import atomic_writer
 from tunedeck.data.csvio import CHAT_HEADER, example_to_row
 from tunedeck.data.formats import DatasetFormat
 from tunedeck.data.issues import Issue
 from tunedeck.data.paths import refuse_overwriting_input
 from tunedeck.data.reader import iter_examples, resolve_format
 from tunedeck.data.writers import JSONL_WRITERS, NOTES, csv_row_notes
-from tunedeck.progress import Progress, ProgressSink, ignore_progress
+from tunedeck.events import ProgressAdvanced, Publish, ignore
+from tunedeck.util.atomic import atomic_writer
 
 _SAMPLE_LINES = 10
 _PROGRESS_EVERY = 2048
@@ -54,7 +54,7 @@ def convert_file(
     to: DatasetFormat | str,
     fmt: DatasetFormat | str | None = None,
     *,
-    progress: ProgressSink = ignore_progress,
+    progress: Publish = ignore,
 ) -> ConvertResult:
     """Convert `source` to `to`, written atomically to `target`; refuses to overwrite the input."""
     source, target, to = Path(source), Path(target), DatasetFormat(to)
@@ -84,7 +84,7 @@ def convert_file(
                 continue
             n_read += 1
             if n_read % _PROGRESS_EVERY == 0:
-                progress(Progress("Converting", done, total, "B"))
+                progress(ProgressAdvanced("Converting", done, total, "B"))
             if record.example is None or record.has_error:
                 errors.extend(p for p in record.problems if p.severity == "error")
                 continue
@@ -105,7 +105,7 @@ def convert_file(
             n_written += 1
             for code in notes:
                 note(code, record.line)
-    progress(Progress("Converting", total, total, "B"))
+    progress(ProgressAdvanced("Converting", total, total, "B"))
     return ConvertResult(
         input_path=str(source),
         output_path=str(target),

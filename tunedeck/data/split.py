@@ -12,13 +12,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tunedeck.atomic import atomic_writer
 from tunedeck.data.formats import DatasetFormat
 from tunedeck.data.issues import Issue
 from tunedeck.data.paths import refuse_overwriting_input
 from tunedeck.data.reader import iter_examples, resolve_format
 from tunedeck.errors import TunedeckError, UsageError
-from tunedeck.progress import Progress, ProgressSink, ignore_progress
+from tunedeck.events import ProgressAdvanced, Publish, ignore
+from tunedeck.util.atomic import atomic_writer
 
 
 class SplitResult(BaseModel):
@@ -70,7 +70,7 @@ def split_file(
     validation_out: str | Path | None = None,
     fmt: DatasetFormat | str | None = None,
     *,
-    progress: ProgressSink = ignore_progress,
+    progress: Publish = ignore,
 ) -> SplitResult:
     """Split `source` into two files written atomically; the same seed always gives the same split."""
     if not 0 < validation < 1:
@@ -94,7 +94,7 @@ def split_file(
         else:
             skipped.extend(p for p in record.problems if p.severity == "error")
         if record.line % 4096 == 0:
-            progress(Progress("Splitting (pass 1 of 2)", done, total, "B"))
+            progress(ProgressAdvanced("Splitting (pass 1 of 2)", done, total, "B"))
     n_examples = sum(groups.values())
     if n_examples < 2:
         raise TunedeckError(
@@ -123,8 +123,8 @@ def split_file(
                     train.write(raw)
                     n_train += 1
             if record.line % 4096 == 0:
-                progress(Progress("Splitting (pass 2 of 2)", done, total, "B"))
-    progress(Progress("Splitting (pass 2 of 2)", total, total, "B"))
+                progress(ProgressAdvanced("Splitting (pass 2 of 2)", done, total, "B"))
+    progress(ProgressAdvanced("Splitting (pass 2 of 2)", total, total, "B"))
     return SplitResult(
         input_path=str(source),
         format=resolved.value,

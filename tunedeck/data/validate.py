@@ -21,7 +21,7 @@ from tunedeck.data.stats import DatasetStats, Distribution, StatsCollector
 from tunedeck.data.tokencount import Counted, TokenCounter, default_workers
 from tunedeck.data.tokens import encoding_name_for_model
 from tunedeck.errors import TunedeckError
-from tunedeck.progress import Progress, ProgressSink, ignore_progress
+from tunedeck.events import ProgressAdvanced, Publish, ignore
 from tunedeck.settings import Settings
 
 _PROGRESS_EVERY = 2048
@@ -80,7 +80,7 @@ def validate_file(
     encoding: str | None = None,
     epochs: int | None = None,
     settings: Settings | None = None,
-    progress: ProgressSink = ignore_progress,
+    progress: Publish = ignore,
     workers: int | None = None,
     max_per_code: int | None = DEFAULT_MAX_PER_CODE,
     validation_set: bool = False,
@@ -141,7 +141,7 @@ def validate_file(
                 continue
             n_examples += 1
             if n_examples % _PROGRESS_EVERY == 0:
-                progress(Progress("Checking", done_bytes, total_bytes, "B"))
+                progress(ProgressAdvanced("Checking", done_bytes, total_bytes, "B"))
             example = record.example
             if example is None or record.has_error:
                 continue
@@ -181,7 +181,7 @@ def validate_file(
             if counted:
                 take(counted)
         take(counter.flush())
-    progress(Progress("Checking", total_bytes, total_bytes, "B"))
+    progress(ProgressAdvanced("Checking", total_bytes, total_bytes, "B"))
     stats.n_bytes, stats.n_lines, stats.n_blank_lines = total_bytes, n_lines, n_blank
     stats.n_examples, stats.n_valid_examples, stats.duplicates = n_examples, n_valid, duplicates
     stats.missing_system, stats.missing_user = missing_system, missing_user

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from providers import errors as perr
 from providers.base import ChatMessage, Provider
+from tunedeck.events import ProgressAdvanced
 from tunedeck.profiles.examples import Example, load_examples
 from tunedeck.profiles.metrics import rouge_l_f1, token_f1
 from tunedeck.profiles.runtime import ProfileRuntime, cited_sources
 from tunedeck.profiles.schema import Profile
-from tunedeck.progress import Progress
 from tunedeck.settings import Settings
 
 ProviderFactory = Callable[[str], Provider]
@@ -52,7 +52,7 @@ class EvalRow:
 
 @dataclass(frozen=True)
 class EvalProgress:
-    progress: Progress
+    progress: ProgressAdvanced
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def evaluate_profile(
     total = len(examples)
     with ProfileRuntime.open(profile, profile_path, settings, provider_name) as runtime:
         for number, example in enumerate(examples, start=1):
-            yield EvalProgress(Progress("eval", number - 1, total, "examples", one_line(example.question)))
+            yield EvalProgress(ProgressAdvanced("eval", number - 1, total, "examples", one_line(example.question)))
             prompt = runtime.prepare(example.question, example.history, exclude=[example.question])
             mine = _answer(factory(provider_name), model_name, prompt.chat_messages(), tokens, example.answer)
             theirs = _answer(factory(other_provider), other_model, _plain_messages(example), tokens, example.answer)
@@ -107,7 +107,7 @@ def evaluate_profile(
             row = EvalRow(number, example.line, example.question, example.answer, mine, theirs, cited)
             rows.append(row)
             yield row
-    yield EvalProgress(Progress("eval", total, total, "examples", "done"))
+    yield EvalProgress(ProgressAdvanced("eval", total, total, "examples", "done"))
     yield EvalSummary(
         profile=profile.name,
         profile_target=f"{provider_name}:{model_name}",

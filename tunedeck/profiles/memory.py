@@ -11,10 +11,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from tunedeck.atomic import atomic_write_text
 from tunedeck.errors import UsageError
 from tunedeck.profiles.schema import Profile
 from tunedeck.settings import Settings
+from tunedeck.util.atomic import atomic_write_text
 
 HEADER = "# Facts tunedeck injects into this profile's prompt, one per line. Edit freely.\n"
 

@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tunedeck.sqlite_util import connect, immediate_transaction
 from tunedeck.store.migrations import migrate
+from tunedeck.util.sqlite import connect, immediate_transaction
 
 DB_NAME = "tunedeck.db"
 # Another tunedeck process (a CLI `watch` beside the TUI) may hold the write lock briefly.

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
-from tunedeck.backend.db import Database
-from tunedeck.backend.jobs import JobRunner
-from tunedeck.backend.registry import ModelRegistry
-from tunedeck.backend.worker import DEFAULT_TRAIN_FN
+from localbackend.db import Database
+from localbackend.jobs import JobRunner
+from localbackend.registry import ModelRegistry
+from localbackend.worker import DEFAULT_TRAIN_FN
 
 if TYPE_CHECKING:
-    from tunedeck.backend.engine import ChatEngine
+    from localbackend.engine import ChatEngine
 
 MiB = 1024 * 1024
 
@@ -61,7 +61,7 @@ class Services:
     def engine(self) -> ChatEngine:
         with self._engine_lock:
             if self._engine is None:
-                from tunedeck.backend.engine import ChatEngine  # deferred: torch is imported on first chat
+                from localbackend.engine import ChatEngine  # deferred: torch is imported on first chat
 
                 self._engine = ChatEngine(self.config.cache_dir)
             return self._engine

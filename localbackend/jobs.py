@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tunedeck.backend.db import Database, new_id, now
-from tunedeck.backend.registry import ModelRegistry, checkpoint_model_id, fine_tuned_model_id
-from tunedeck.backend.worker import DEFAULT_TRAIN_FN, run
+from localbackend.db import Database, new_id, now
+from localbackend.registry import ModelRegistry, checkpoint_model_id, fine_tuned_model_id
+from localbackend.worker import DEFAULT_TRAIN_FN, run
 
-log = logging.getLogger("tunedeck.backend.jobs")
+log = logging.getLogger("localbackend.jobs")
 
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from tunedeck.sqlite_util import connect, immediate_transaction
+from tunedeck.util.sqlite import connect, immediate_transaction
 
 SCHEMA_VERSION = 1
 

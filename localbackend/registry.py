@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tunedeck.backend.basemodel import BASE_MODEL_ID
-from tunedeck.backend.db import Database
+from localbackend.basemodel import BASE_MODEL_ID
+from localbackend.db import Database
 
 OWNER = "local"
 # Letters, digits, dot, dash, underscore: a colon would make the model id ambiguous.

@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TRAIN_FN = "tunedeck.backend.trainer:train"
+DEFAULT_TRAIN_FN = "localbackend.trainer:train"
 
 
 def load_callable(spec: str) -> Callable[..., Any]:
@@ -28,7 +28,7 @@ def load_callable(spec: str) -> Callable[..., Any]:
 
 
 def build_request(payload: dict[str, Any]) -> Any:
-    from tunedeck.backend.trainer import TrainRequest  # deferred: imports torch
+    from localbackend.trainer import TrainRequest  # deferred: imports torch
     from tunedeck.data.reader import load_conversations
 
     validation = payload.get("validation_path")
@@ -58,7 +58,7 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -
     try:
         request = build_request(payload)
         train = load_callable(payload.get("train_fn") or DEFAULT_TRAIN_FN)
-        from tunedeck.backend.trainer import resolve_hyperparameters
+        from localbackend.trainer import resolve_hyperparameters
 
         resolved = resolve_hyperparameters(len(request.training), request)
         emit({"type": "hyperparameters", "hyperparameters": resolved})

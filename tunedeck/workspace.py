@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tunedeck.errors import TunedeckError, UsageError
-from tunedeck.monitor import Monitor
-from tunedeck.monitor_backoff import BackoffPolicy
+from tunedeck.jobs.backoff import BackoffPolicy
+from tunedeck.jobs.monitor import Monitor
+from tunedeck.jobs.submit import ReconcileResult, reconcile, stale_intent_after
 from tunedeck.store import Store
-from tunedeck.submit import ReconcileResult, reconcile, stale_intent_after
 
 if TYPE_CHECKING:
     from providers.base import ChatChunk, ChatMessage, Provider
+    from tunedeck.endpoints.teardown import Inventory
     from tunedeck.settings import Settings
-    from tunedeck.teardown import Inventory
 
 ProviderFactory = Callable[[str], "Provider"]
 ENDPOINT_REFRESH_S = 300.0
@@ -89,7 +89,7 @@ class Workspace:
 
     def auto_teardown_idle(self) -> None:
         """The monitor's tick: notice new endpoints every few minutes, then tear down those idle too long."""
-        from tunedeck.teardown import auto_teardown_idle
+        from tunedeck.endpoints.teardown import auto_teardown_idle
 
         now = time.monotonic()
         if now - self._last_refresh >= ENDPOINT_REFRESH_S:
@@ -106,14 +106,14 @@ class Workspace:
 
     def default_idle_teardown_s(self) -> float | None:
         """`[endpoints] idle_teardown = "30m"`: the auto-teardown limit for endpoints seen for the first time."""
-        from tunedeck.teardown import parse_duration
+        from tunedeck.endpoints.teardown import parse_duration
 
         value = self.settings.section("endpoints").get("idle_teardown")
         return parse_duration(str(value)).total_seconds() if value else None
 
     def refresh_endpoints(self, only: str | None = None) -> Inventory:
         """List every provider's endpoints (never starting the local backend); record ours."""
-        from tunedeck.teardown import refresh_endpoints
+        from tunedeck.endpoints.teardown import refresh_endpoints
 
         providers, errors = [], {}
         for name in [only] if only else self.endpoint_providers():
@@ -144,7 +144,7 @@ class Workspace:
         temperature: float = 0.0,
     ) -> Iterator[ChatChunk]:
         """Stream a reply, and mark endpoints serving `model` as used so idle teardown leaves them be."""
-        from tunedeck.teardown import record_use
+        from tunedeck.endpoints.teardown import record_use
 
         yield from self.provider(provider).chat(model, messages, max_tokens=max_tokens, temperature=temperature)
         record_use(self.store, provider, model)

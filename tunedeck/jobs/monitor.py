@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from providers.base import JobState, Provider, ProviderJob
 from providers.errors import ProviderError, RateLimitedError, UnavailableError
 from tunedeck.errors import TunedeckError
-from tunedeck.monitor_backoff import BackoffPolicy, Schedule
+from tunedeck.jobs.backoff import BackoffPolicy, Schedule
 from tunedeck.store import EventRecord, JobRecord, Store, Submission
 
 if TYPE_CHECKING:

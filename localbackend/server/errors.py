@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-log = logging.getLogger("tunedeck.backend.server")
+log = logging.getLogger("localbackend.server")
 
 # OpenAI's error `type` for each status, and Anthropic's equivalent.
 _OPENAI_TYPES = {

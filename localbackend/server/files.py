@@ -13,10 +13,10 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from tunedeck.backend.db import new_id, now
-from tunedeck.backend.server.errors import bad_request, not_found
-from tunedeck.backend.server.pagination import check_limit, list_page
-from tunedeck.backend.server.state import Services, Svc
+from localbackend.db import new_id, now
+from localbackend.server.errors import bad_request, not_found
+from localbackend.server.pagination import check_limit, list_page
+from localbackend.server.state import Services, Svc
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
 

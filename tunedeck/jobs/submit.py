@@ -27,7 +27,7 @@ from tunedeck.store.records import utcnow
 if TYPE_CHECKING:
     from tunedeck.costs import CostEstimate
     from tunedeck.data.validate import ValidationReport
-    from tunedeck.progress import ProgressSink
+    from tunedeck.events import Publish
     from tunedeck.settings import Settings
 
 DEFAULT_STALE_INTENT = timedelta(minutes=10)
@@ -250,7 +250,7 @@ def plan_submission(
     spec: TuningSpec,
     training: Path,
     validation: Path | None = None,
-    progress: ProgressSink | None = None,
+    progress: Publish | None = None,
 ) -> SubmissionPlan:
     """Validate the files for `provider` and estimate the bill; nothing is uploaded or paid for yet."""
     if provider == "anthropic":
@@ -260,7 +260,7 @@ def plan_submission(
     if provider not in FINE_TUNABLE:
         raise UsageError(f"{provider} does not offer fine-tuning here.", f"Use one of: {', '.join(FINE_TUNABLE)}.")
     from tunedeck.data.validate import validate_file
-    from tunedeck.progress import ignore_progress
+    from tunedeck.events import ignore
 
     epochs = spec.n_epochs if isinstance(spec.n_epochs, int) else None
     report = validate_file(
@@ -270,7 +270,7 @@ def plan_submission(
         validation_path=validation,
         epochs=epochs,
         settings=settings,
-        progress=progress or ignore_progress,
+        progress=progress or ignore,
     )
     held_out = None
     if validation is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tunedeck.backend.device import ComputePlan, Precision, compute_plan
+from localbackend.device import ComputePlan, Precision, compute_plan
 from tunedeck.data.rules import local_auto_batch_size, local_auto_epochs
 from tunedeck.errors import UsageError
 
@@ -130,7 +130,7 @@ def _save_adapter(model: Any, target: Path, info: dict[str, Any]) -> None:
 def _evaluate(model: Any, batches: Sequence[Any], plan: ComputePlan) -> tuple[float, float] | None:
     import torch
 
-    from tunedeck.backend.train_step import masked_loss
+    from localbackend.train_step import masked_loss
 
     if not batches:
         return None
@@ -154,9 +154,9 @@ def train(request: TrainRequest, emit: Emit, should_stop: Callable[[], bool]) ->
     from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    from tunedeck.backend.basemodel import converted_model_dir, load_model, load_tokenizer
-    from tunedeck.backend.train_data import collate, encode_set, epoch_batches, steps_per_epoch
-    from tunedeck.backend.train_step import masked_loss
+    from localbackend.basemodel import converted_model_dir, load_model, load_tokenizer
+    from localbackend.train_data import collate, encode_set, epoch_batches, steps_per_epoch
+    from localbackend.train_step import masked_loss
 
     def message(text: str, level: str = "info") -> None:
         emit({"type": "message", "level": level, "message": text})
@@ -281,8 +281,8 @@ def train(request: TrainRequest, emit: Emit, should_stop: Callable[[], bool]) ->
 
 def _samples(model: Any, tokenizer: Any, prompts: Sequence[Sequence[dict[str, Any]]], plan: ComputePlan) -> list[str]:
     """Greedy answers of the just-trained model, with the engine's own generation code."""
-    from tunedeck.backend.chatml import encode_prompt
-    from tunedeck.backend.model_generate import generate_ids
+    from localbackend.chatml import encode_prompt
+    from localbackend.model_generate import generate_ids
 
     model.eval()
     eos = frozenset({int(tokenizer.eos_token_id)})

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tunedeck.backend.server.errors import APIError, error_body
+from localbackend.server.errors import APIError, error_body
 
 # Paths that answer without a token: liveness checks must work before a client has its key.
 _OPEN_PATHS = {"/health"}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunedeck.errors import UnavailableError
-from tunedeck.progress import Progress, ProgressSink, ignore_progress
+from tunedeck.events import ProgressAdvanced, Publish, ignore
 
 if TYPE_CHECKING:
     import torch
@@ -77,14 +77,14 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def converted_model_dir(cache_dir: Path, progress: ProgressSink | None = None) -> Path:
+def converted_model_dir(cache_dir: Path, progress: Publish | None = None) -> Path:
     """The base model as safetensors + tokenizer under `cache_dir/models/<id>`, converting the GGUF the first time.
 
     Parsing the GGUF costs ~17 s on every load; the converted copy loads in ~0.4 s. The conversion runs under a
     file lock (two processes never convert at once) into a temp dir renamed into place, so a crash leaves nothing
     half-written behind.
     """
-    sink = progress or ignore_progress
+    sink = progress or ignore
     models = Path(cache_dir) / "models"
     target = models / BASE_MODEL_ID
     if _is_converted(target):
@@ -93,7 +93,7 @@ def converted_model_dir(cache_dir: Path, progress: ProgressSink | None = None) -
         if _is_converted(target):  # another process finished while we waited
             return target
         gguf = find_gguf()
-        sink(Progress("Converting base model", 0, 1, message=f"Reading {gguf.name} (once, ~20 s)"))
+        sink(ProgressAdvanced("Converting base model", 0, 1, message=f"Reading {gguf.name} (once, ~20 s)"))
         started = time.monotonic()
         tmp = Path(tempfile.mkdtemp(prefix=f".{BASE_MODEL_ID}.", dir=models))
         tmp.chmod(0o755)  # mkdtemp makes it private; the cache is an ordinary user directory
@@ -109,7 +109,9 @@ def converted_model_dir(cache_dir: Path, progress: ProgressSink | None = None) -
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        sink(Progress("Converting base model", 1, 1, message=f"Converted in {time.monotonic() - started:.1f} s"))
+        sink(
+            ProgressAdvanced("Converting base model", 1, 1, message=f"Converted in {time.monotonic() - started:.1f} s")
+        )
     return target
 
 

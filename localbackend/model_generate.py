@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Generator
 from typing import Any
 
-from tunedeck.backend.device import ComputePlan
+from localbackend.device import ComputePlan
 
 StepContext = Callable[[], contextlib.AbstractContextManager[Any]]
 

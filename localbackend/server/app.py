@@ -15,15 +15,15 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from tunedeck.backend.db import Database
-from tunedeck.backend.jobs import JobRunner
-from tunedeck.backend.registry import ModelRegistry
-from tunedeck.backend.server import chat, files, fine_tuning, loaded, messages, models
-from tunedeck.backend.server.errors import install_error_handlers
-from tunedeck.backend.server.guards import AuthGuard, SizeGuard
-from tunedeck.backend.server.state import ServerConfig, Services
+from localbackend.db import Database
+from localbackend.jobs import JobRunner
+from localbackend.registry import ModelRegistry
+from localbackend.server import chat, files, fine_tuning, loaded, messages, models
+from localbackend.server.errors import install_error_handlers
+from localbackend.server.guards import AuthGuard, SizeGuard
+from localbackend.server.state import ServerConfig, Services
 
-log = logging.getLogger("tunedeck.backend.server")
+log = logging.getLogger("localbackend.server")
 
 
 async def _unload_idle_forever(svc: Services, idle_s: float) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from tunedeck.backend.server.errors import not_found
-from tunedeck.backend.server.models import resolve_or_404
-from tunedeck.backend.server.state import Svc
+from localbackend.server.errors import not_found
+from localbackend.server.models import resolve_or_404
+from localbackend.server.state import Svc
 
 router = APIRouter(prefix="/v1/loaded_models", tags=["loaded models"])
 

@@ -12,9 +12,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from tunedeck.backend.db import new_id
-from tunedeck.backend.server.errors import bad_request
-from tunedeck.backend.server.generation import (
+from localbackend.db import new_id
+from localbackend.server.errors import bad_request
+from localbackend.server.generation import (
     Piece,
     check_context,
     collect,
@@ -23,8 +23,8 @@ from tunedeck.backend.server.generation import (
     generate,
     stream_error_message,
 )
-from tunedeck.backend.server.models import resolve_or_404
-from tunedeck.backend.server.state import Svc
+from localbackend.server.models import resolve_or_404
+from localbackend.server.state import Svc
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 

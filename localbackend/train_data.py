@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tunedeck.backend.chatml import IGNORE_INDEX, EncodedExample, encode_example
+from localbackend.chatml import IGNORE_INDEX, EncodedExample, encode_example
 
 
 @dataclass(frozen=True)

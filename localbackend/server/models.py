@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from tunedeck.backend.basemodel import BASE_MODEL_ID
-from tunedeck.backend.registry import ResolvedModel, UnknownModelError
-from tunedeck.backend.server.errors import APIError, not_found
-from tunedeck.backend.server.state import Services, Svc
+from localbackend.basemodel import BASE_MODEL_ID
+from localbackend.registry import ResolvedModel, UnknownModelError
+from localbackend.server.errors import APIError, not_found
+from localbackend.server.state import Services, Svc
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

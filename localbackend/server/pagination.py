@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunedeck.backend.server.errors import bad_request
+from localbackend.server.errors import bad_request
 
 
 def check_limit(limit: int, maximum: int = 100) -> int:

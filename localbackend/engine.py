@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunedeck.backend.device import ComputePlan, Precision
+from localbackend.device import ComputePlan, Precision
 
 BASE_NAME = "base"
 
@@ -70,22 +70,22 @@ class ChatEngine:
     # -- loading ---------------------------------------------------------------------------------------------
 
     def _model_dir(self) -> Path:
-        from tunedeck.backend.basemodel import converted_model_dir
+        from localbackend.basemodel import converted_model_dir
 
         return converted_model_dir(self._cache_dir)
 
     def _ensure_tokenizer(self) -> Any:
         with self._lock:
             if self._tokenizer is None:
-                from tunedeck.backend.basemodel import load_tokenizer
+                from localbackend.basemodel import load_tokenizer
 
                 self._tokenizer = load_tokenizer(self._model_dir())
             return self._tokenizer
 
     def _ensure_base(self) -> ComputePlan:
         if self._model is None:
-            from tunedeck.backend.basemodel import load_model
-            from tunedeck.backend.device import compute_plan
+            from localbackend.basemodel import load_model
+            from localbackend.device import compute_plan
 
             plan = self._plan or compute_plan(self._device, self._precision)
             self._ensure_tokenizer()
@@ -151,7 +151,7 @@ class ChatEngine:
     # -- public API ------------------------------------------------------------------------------------------
 
     def count_prompt_tokens(self, messages: list[dict[str, str]]) -> int:
-        from tunedeck.backend.chatml import encode_prompt
+        from localbackend.chatml import encode_prompt
 
         return len(encode_prompt(self._ensure_tokenizer(), messages))
 
@@ -170,9 +170,9 @@ class ChatEngine:
 
         Loading happens on the first call (or again after an unload). Temperature 0 is greedy.
         """
-        from tunedeck.backend.chatml import encode_prompt
-        from tunedeck.backend.model_decode import IncrementalDecoder, StopMatcher
-        from tunedeck.backend.model_generate import generate_ids
+        from localbackend.chatml import encode_prompt
+        from localbackend.model_decode import IncrementalDecoder, StopMatcher
+        from localbackend.model_generate import generate_ids
 
         key = self._key(adapter)
         with self._lock:

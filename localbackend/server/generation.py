@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunedeck.backend.server.errors import APIError
+from localbackend.server.errors import APIError
 
-log = logging.getLogger("tunedeck.backend.server")
+log = logging.getLogger("localbackend.server")
 
 _DONE = object()
 # SmolLM2-135M's max_position_embeddings: prompt plus reply must fit, or the model answers garbage.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunedeck.backend.chatml import IGNORE_INDEX
-from tunedeck.backend.device import ComputePlan
-from tunedeck.backend.train_data import Batch
+from localbackend.chatml import IGNORE_INDEX
+from localbackend.device import ComputePlan
+from localbackend.train_data import Batch
 
 
 def masked_loss(model: Any, batch: Batch, plan: ComputePlan) -> tuple[Any, int]:

@@ -7,14 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from tunedeck.backend.basemodel import BASE_MODEL_ID
-from tunedeck.backend.db import new_id, now
-from tunedeck.backend.jobs import JobFinishedError, JobNotFoundError
-from tunedeck.backend.registry import SUFFIX_PATTERN
-from tunedeck.backend.server.errors import bad_request, not_found
-from tunedeck.backend.server.fine_tuning_schema import CreateJobRequest, Hyperparameters
-from tunedeck.backend.server.pagination import check_limit, list_page
-from tunedeck.backend.server.state import Services, Svc
+from localbackend.basemodel import BASE_MODEL_ID
+from localbackend.db import new_id, now
+from localbackend.jobs import JobFinishedError, JobNotFoundError
+from localbackend.registry import SUFFIX_PATTERN
+from localbackend.server.errors import bad_request, not_found
+from localbackend.server.fine_tuning_schema import CreateJobRequest, Hyperparameters
+from localbackend.server.pagination import check_limit, list_page
+from localbackend.server.state import Services, Svc
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 
