@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tunedeck.errors import TunedeckError, UsageError
+from tunedeck.events import EventBus
 from tunedeck.jobs.backoff import BackoffPolicy
 from tunedeck.jobs.monitor import Monitor
 from tunedeck.jobs.submit import ReconcileResult, reconcile, stale_intent_after
@@ -49,8 +50,13 @@ class Workspace:
     store: Store
     provider_factory: ProviderFactory | None = None
     """Injected by tests and the TUI; by default adapters come from `providers.registry`."""
+    bus: EventBus = field(default_factory=EventBus)
+    """The one event stream every front end subscribes to (`subscribe`, `stream`)."""
     _providers: dict[str, Provider] = field(default_factory=dict)
     _last_refresh: float = float("-inf")
+
+    def publish(self, event: Any) -> None:
+        self.bus.publish(event)
 
     @classmethod
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:
