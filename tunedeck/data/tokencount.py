@@ -54,18 +54,22 @@ Pending = tuple[int, list[tuple[str, str]], int]  # (tag, (role, text) parts, fi
 
 
 def default_workers(n_bytes: int) -> int:
-    """Tokenizer processes for a file this size: none for small files, or where fork is unsafe.
-
-    Forking is only safe while this process runs a single thread (the CLI); servers and the TUI
-    run threads, so they count in-process. Forked workers share the loaded tokenizer's memory.
-    """
+    """Tokenizer processes for a file this size: none for small files or a single CPU."""
     cpus = os.cpu_count() or 1
-    if n_bytes < PARALLEL_MIN_BYTES or cpus < 2 or threading.active_count() > 1:
-        return 0
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if n_bytes < PARALLEL_MIN_BYTES or cpus < 2 or not multiprocessing.get_all_start_methods():
         return 0
     # Tokenizing costs more than parsing and checking, so the parent mostly waits: one worker per CPU.
     return min(cpus, 4)
+
+
+def worker_start_method() -> str:
+    """`fork` while this process runs one thread (the CLI: workers share the loaded tokenizer's memory);
+    `forkserver` once threads run (a server, the TUI), since forking a threaded process can copy a held lock
+    into the child and hang it. The forkserver is a fresh single-threaded interpreter, so it stays safe."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def _count_in_worker(encoding: str, texts: list[str]) -> list[int]:
@@ -75,7 +79,7 @@ def _count_in_worker(encoding: str, texts: list[str]) -> list[int]:
 class TokenCounter:
     """Queue examples with `add`; counted ones come back from `add` and `flush` in input order.
 
-    With `workers`, each full batch is counted in a forked process while this one keeps parsing;
+    With `workers`, each full batch is counted in a worker process while this one keeps parsing;
     batches are resolved in submission order, at most `workers + 1` in flight so memory stays flat.
     Use it as a context manager so the workers are stopped.
     """
@@ -93,7 +97,7 @@ class TokenCounter:
 
     def __enter__(self) -> TokenCounter:
         if self._workers:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context(worker_start_method()))
         return self
 
     def __exit__(self, *exc: object) -> None:
