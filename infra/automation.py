@@ -71,8 +71,14 @@ def resolve_target(
     work_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> InfraTarget:
+    """The stack to drive. `env` defaults to the `PULUMI_*` variables the settings captured, so every reader of
+    a stack (`infra up`, the Vertex adapter's outputs) reaches the backend the user's environment names."""
+    env = settings.pulumi_env if env is None else env
     return InfraTarget(
-        work_dir=resolve_work_dir(settings, work_dir), stack=stack, backend_url=resolve_backend_url(settings, env)
+        work_dir=resolve_work_dir(settings, work_dir),
+        stack=stack,
+        backend_url=resolve_backend_url(settings, env),
+        env={k: v for k, v in env.items() if k.startswith("PULUMI_")},
     )
 
 
@@ -155,17 +161,12 @@ def preview(target: InfraTarget, on_output: OnOutput) -> dict[str, int]:
     return {str(op): int(count) for op, count in (result.change_summary or {}).items()}
 
 
-def up(target: InfraTarget, on_output: OnOutput, *, settings: Settings | None = None) -> StackOutputs:
-    """`pulumi up`; the outputs are saved to tunedeck's store (when `settings` is given) for offline readers."""
+def up(target: InfraTarget, on_output: OnOutput) -> StackOutputs:
+    """`pulumi up`; returns the outputs (the caller saves them for offline readers)."""
     stack = _stack(target, create=True)
     with _mapped_errors(target):
         result = stack.up(on_output=on_output, color="never")
-    outputs = StackOutputs.from_outputs(target.stack, _plain(result.outputs), "pulumi")
-    if settings is not None:
-        from infra.outputs_cache import save_outputs
-
-        save_outputs(settings, target.stack, outputs.as_outputs())
-    return outputs
+    return StackOutputs.from_outputs(target.stack, _plain(result.outputs), "pulumi")
 
 
 def refresh(target: InfraTarget, on_output: OnOutput) -> dict[str, int]:
@@ -175,26 +176,17 @@ def refresh(target: InfraTarget, on_output: OnOutput) -> dict[str, int]:
     return {str(op): int(count) for op, count in (result.summary.resource_changes or {}).items()}
 
 
-def destroy(target: InfraTarget, on_output: OnOutput, *, settings: Settings | None = None) -> dict[str, int]:
-    """`pulumi destroy` (confirmation is the caller's job); forgets the saved outputs afterwards."""
+def destroy(target: InfraTarget, on_output: OnOutput) -> dict[str, int]:
+    """`pulumi destroy` (confirmation and forgetting the saved outputs are the caller's job)."""
     stack = _stack(target, create=False)
     with _mapped_errors(target):
         result = stack.destroy(on_output=on_output, color="never")
-    if settings is not None:
-        from infra.outputs_cache import forget_outputs
-
-        forget_outputs(settings, target.stack)
     return {str(op): int(count) for op, count in (result.summary.resource_changes or {}).items()}
 
 
-def stack_outputs(target: InfraTarget, *, settings: Settings | None = None) -> StackOutputs:
-    """Live outputs from the backend (saved to the store as they are read, when `settings` is given)."""
+def stack_outputs(target: InfraTarget) -> StackOutputs:
+    """Live outputs from the backend."""
     stack = _stack(target, create=False)
     with _mapped_errors(target):
         raw = stack.outputs()
-    outputs = StackOutputs.from_outputs(target.stack, _plain(raw), "pulumi")
-    if settings is not None:
-        from infra.outputs_cache import save_outputs
-
-        save_outputs(settings, target.stack, outputs.as_outputs())
-    return outputs
+    return StackOutputs.from_outputs(target.stack, _plain(raw), "pulumi")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.errors import InfraConfigError
-from providers.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from tunedeck.labels import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 
 PROJECT_NAMESPACE = "tunedeck"
 OWNERSHIP_LABELS: Mapping[str, str] = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}

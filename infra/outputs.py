@@ -1,22 +1,18 @@
-"""Stack output names (shared by the program that exports them and the readers) and the typed reader.
+"""Stack output names (shared by the program that exports them and every reader) and their typed model.
 
-Light on purpose: the Vertex adapter imports this module, so pulumi is only imported when the CLI is
-actually asked for live outputs.
+A leaf: it imports nothing else of infra, so the program, the Automation driver and the core all use it
+without a cycle. Reading outputs (live, or the copy saved in the store) is the core's job (tunedeck.stacks).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from infra.errors import PulumiNotInstalledError, StackNotDeployedError
-
-if TYPE_CHECKING:
-    from tunedeck.settings import Settings
+from infra.errors import StackNotDeployedError
 
 PROJECT = "project"
 REGION = "region"
@@ -77,22 +73,3 @@ class StackOutputs(BaseModel):
     def as_outputs(self) -> dict[str, Any]:
         """The plain output map, as Pulumi exports it (what the store keeps)."""
         return self.model_dump(mode="json", include=set(ALL_OUTPUTS))
-
-
-def read_stack_outputs(
-    stack: str, settings: Settings, *, work_dir: Path | None = None, env: Mapping[str, str] | None = None
-) -> StackOutputs:
-    """Live outputs when the Pulumi CLI is installed (saved to the store as they are read), else the saved copy.
-
-    `env` may carry the caller's PULUMI_BACKEND_URL; `[infra] backend_url` in config.toml wins over it.
-    """
-    from infra import automation, outputs_cache  # deferred: automation pulls in stack discovery helpers
-
-    if automation.pulumi_cli_path() is not None:
-        target = automation.resolve_target(settings, stack, work_dir=work_dir, env=env)
-        return automation.stack_outputs(target, settings=settings)
-    saved = outputs_cache.load_outputs(settings, stack)
-    if saved is None:
-        raise PulumiNotInstalledError()
-    outputs, saved_at = saved
-    return StackOutputs.from_outputs(stack, outputs, "saved", saved_at)

@@ -23,6 +23,7 @@ from providers.base import (
     ProviderJob,
     TuningSpec,
 )
+from providers.capabilities import CAPABILITIES
 from providers.translate import ProviderHints, error_for_status, unreachable
 
 if TYPE_CHECKING:
@@ -72,13 +73,16 @@ def translate_anthropic_error(exc: BaseException) -> errors.ProviderError:
 
 class AnthropicProvider:
     name: ClassVar[str] = "anthropic"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        fine_tuning=False, checkpoints=False, hourly_endpoints=False, chat=True, streaming=True
-    )
+    capabilities: ClassVar[Capabilities] = CAPABILITIES["anthropic"]
 
     def __init__(self, config: AnthropicConfig) -> None:
         self.config = config
         self._sdk: anthropic.Anthropic | None = None
+
+    def close(self) -> None:
+        if self._sdk is not None:
+            self._sdk.close()
+        self._sdk = None
 
     def _client(self) -> anthropic.Anthropic:
         if self._sdk is None:

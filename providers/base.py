@@ -9,9 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-MANAGED_BY_LABEL = "managed-by"
-MANAGED_BY_VALUE = "tunedeck"
-CLIENT_KEY_LABEL = "tunedeck-client-key"
+# Re-exported: adapters and tests take the ownership labels from here, beside the Protocol that uses them.
+from tunedeck.labels import CLIENT_KEY_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE
 
 
 @dataclass(frozen=True)
@@ -198,3 +197,7 @@ class Provider(Protocol):
     def list_endpoints(self) -> list[Endpoint]: ...
 
     def teardown_endpoint(self, endpoint_id: str) -> None: ...
+
+    def close(self) -> None:
+        """Release connections (the workspace closes every adapter it built)."""
+        ...

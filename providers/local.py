@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import SecretStr
 
 from providers.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Capabilities, Endpoint
+from providers.capabilities import CAPABILITIES
 from providers.local_server import ServerHandle, ensure_server
 from providers.openai_adapter import OpenAIConfig, OpenAIProvider, unix_time
 from providers.openai_errors import LOCAL_HINTS
@@ -38,9 +39,7 @@ class LocalConfig:
 
 class LocalProvider(OpenAIProvider):
     name: ClassVar[str] = "local"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        fine_tuning=True, checkpoints=True, hourly_endpoints=False, chat=True, streaming=True
-    )
+    capabilities: ClassVar[Capabilities] = CAPABILITIES["local"]
     hints: ClassVar[ProviderHints] = LOCAL_HINTS
 
     def __init__(self, config: LocalConfig) -> None:

@@ -26,6 +26,7 @@ from providers.base import (
     TuningSpec,
     resource_labels,
 )
+from providers.capabilities import CAPABILITIES
 from providers.openai_errors import OPENAI_HINTS, translate_openai_error
 from providers.states import openai_status
 from providers.translate import ProviderHints
@@ -59,14 +60,17 @@ def unix_time(value: Any) -> datetime | None:
 
 class OpenAIProvider:
     name: ClassVar[str] = "openai"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        fine_tuning=True, checkpoints=True, hourly_endpoints=False, chat=True, streaming=True
-    )
+    capabilities: ClassVar[Capabilities] = CAPABILITIES["openai"]
     hints: ClassVar[ProviderHints] = OPENAI_HINTS
 
     def __init__(self, config: OpenAIConfig) -> None:
         self.config = config
         self._sdk: openai.OpenAI | None = None
+
+    def close(self) -> None:
+        if self._sdk is not None:
+            self._sdk.close()
+        self._sdk = None
 
     # -- plumbing ---------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from providers import errors
 
 if TYPE_CHECKING:
     from providers.anthropic_adapter import AnthropicConfig
-    from providers.base import Provider
+    from providers.base import Capabilities, Provider
     from providers.local import LocalConfig
     from providers.openai_adapter import OpenAIConfig
     from providers.vertex.config import VertexConfig
@@ -73,24 +73,11 @@ def anthropic_config(settings: Settings, **overrides: Any) -> AnthropicConfig:
 
 
 def vertex_config(settings: Settings, **overrides: Any) -> VertexConfig:
-    """`[vertex]` in config.toml first, then the Pulumi stack's outputs for whatever is missing."""
+    """`[vertex]` in config.toml, then `overrides` (tests pass endpoints here; the workspace passes the Pulumi
+    stack's outputs for whatever the section leaves out, read with the environment `infra up` used)."""
     from providers.vertex.config import from_mapping
 
     section = {**settings.section("vertex"), **overrides}
-    missing = [k for k in ("project", "region", "bucket") if not section.get(k)]
-    stack = section.get("stack") or settings.section("infra").get("stack")
-    if missing and stack:
-        try:
-            from infra.outputs import read_stack_outputs  # deferred: the infra package is optional
-        except ImportError as exc:
-            raise errors.ConfigurationError(
-                f"Vertex settings are missing ({', '.join(missing)}) and the infra extra is not installed.",
-                "Set them under [vertex] in config.toml, or `pip install 'tunedeck[infra]'` to read the stack.",
-                provider="vertex",
-            ) from exc
-        outputs = read_stack_outputs(str(stack), settings)  # a StackOutputs model (live, or the saved copy)
-        exported = outputs.as_outputs() if hasattr(outputs, "as_outputs") else dict(outputs)
-        section = {**exported, **{k: v for k, v in section.items() if v}}
     config: VertexConfig = from_mapping(section)
     return config
 
@@ -150,6 +137,18 @@ _BUILDERS: dict[str, Callable[[Settings, dict[str, Any]], Provider]] = {
 
 def available_providers() -> list[str]:
     return list(_BUILDERS)
+
+
+def capabilities(name: str) -> Capabilities:
+    """What `name` can do, without building (or importing) its adapter."""
+    from providers.capabilities import CAPABILITIES
+
+    try:
+        return CAPABILITIES[name]
+    except KeyError:
+        raise errors.NotSupportedError(
+            f"Unknown provider {name!r}.", f"Choose one of: {', '.join(_BUILDERS)}.", provider=name
+        ) from None
 
 
 def get_provider(name: str, settings: Settings, **overrides: Any) -> Provider:

@@ -1,4 +1,4 @@
-"""Every test runs against a temp home, with no real config, data or API keys in reach."""
+"""Every test runs against a temp home, with no real config, data, API keys, keyring or Pulumi settings in reach."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ _SECRET_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GOOGLE
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(os.environ):
-        if name.startswith("TUNEDECK_") or name in _SECRET_VARS:
+        if name.startswith(("TUNEDECK_", "PULUMI_")) or name in _SECRET_VARS:
             monkeypatch.delenv(name, raising=False)
+    # No test may read (or write) the developer's real OS keyring; the null backend answers "no secret".
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     home = tmp_path / "tunedeck-home"
     monkeypatch.setenv("TUNEDECK_HOME", str(home))
     MODEL_CACHE.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,24 @@ class ProgressAdvanced:
 
 
 @dataclass(frozen=True)
+class StepStarted:
+    """A multi-step run (the demo, a wizard's submit) entered step `number` of `total`."""
+
+    task: str
+    number: int
+    total: int
+    title: str
+
+
+@dataclass(frozen=True)
+class SubmissionPlanned:
+    """A submission was validated and priced (`plan` is a `tunedeck.jobs.submit.SubmissionPlan`); nothing is
+    spent yet."""
+
+    plan: Any
+
+
+@dataclass(frozen=True)
 class OutputLine:
     """A line of a tool's own output (the Pulumi engine, the local backend's log), for a log pane."""
 
@@ -152,6 +170,8 @@ class MonitorStopped:
 
 Event: TypeAlias = (
     ProgressAdvanced
+    | StepStarted
+    | SubmissionPlanned
     | OutputLine
     | JobSubmitted
     | JobStateChanged

@@ -38,6 +38,10 @@ class Settings(BaseModel):
     cache_dir: Path
     config: dict[str, Any] = Field(default_factory=dict)
     """The parsed `config.toml` (sections such as `[prices]`, `[local]`, `[vertex]`)."""
+    pulumi_env: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
+    """The caller's `PULUMI_*` variables (backend URL, access token, config passphrase), read here once so
+    `infra up` and the Vertex adapter's reading of stack outputs reach the same backend. Kept out of repr and
+    dumps: PULUMI_ACCESS_TOKEN is a secret."""
 
     @property
     def config_file(self) -> Path:
@@ -79,7 +83,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 f"{config_file} is not valid TOML: {exc}.",
                 "Fix the file or move it aside; tunedeck runs with defaults without it.",
             ) from exc
-    return Settings(config_dir=config_dir, data_dir=data_dir, cache_dir=cache_dir, config=config)
+    pulumi_env = {name: value for name, value in env.items() if name.startswith("PULUMI_")}
+    return Settings(config_dir=config_dir, data_dir=data_dir, cache_dir=cache_dir, config=config, pulumi_env=pulumi_env)
 
 
 def get_secret(name: str, env: Mapping[str, str] | None = None) -> SecretStr | None:

@@ -1,27 +1,35 @@
-"""`Workspace`: settings, the store and provider adapters wired once, so the CLI and the TUI share one core."""
+"""`Workspace`: the one core every front end stands on.
+
+It wires settings, the store, the provider adapters and the event bus once, and offers every user action as
+one method, grouped by what it acts on: `ws.data`, `ws.jobs`, `ws.endpoints`, `ws.stacks`, `ws.profiles`,
+plus `ws.chat`/`ws.reply` for talking to any model. A front end parses input, calls one method, renders the
+result, and follows long work through the events it subscribes to (`subscribe`, `stream`).
+
+Thread-safe: the TUI calls it from worker threads while its monitor thread polls. `close()` stops the
+monitor, closes every adapter and the store.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from tunedeck.errors import TunedeckError, UsageError
-from tunedeck.events import EventBus
+from tunedeck.errors import UsageError
+from tunedeck.events import EndpointUsed, EventBus, MonitorStopped, Predicate, Subscriber
 from tunedeck.jobs.backoff import BackoffPolicy
-from tunedeck.jobs.monitor import Monitor
-from tunedeck.jobs.submit import ReconcileResult, reconcile, stale_intent_after
+from tunedeck.provider_pool import ProviderPool
 from tunedeck.store import Store
 
 if TYPE_CHECKING:
     from providers.base import ChatChunk, ChatMessage, Provider
-    from tunedeck.endpoints.teardown import Inventory
+    from tunedeck.chat import ChatReply, OnText
+    from tunedeck.jobs.monitor import Monitor
     from tunedeck.settings import Settings
 
 ProviderFactory = Callable[[str], "Provider"]
-ENDPOINT_REFRESH_S = 300.0
-"""How often the monitor re-lists endpoints, to notice new deployments and uses made outside tunedeck."""
+"""Injected by tests (a fake or a loopback-pointed adapter per name); by default adapters come from the registry."""
 
 
 def policy_from_config(settings: Settings) -> BackoffPolicy:
@@ -44,19 +52,37 @@ def _seconds(section: dict[str, Any], key: str, default: float) -> float:
         ) from exc
 
 
-@dataclass
 class Workspace:
-    settings: Settings
-    store: Store
-    provider_factory: ProviderFactory | None = None
-    """Injected by tests and the TUI; by default adapters come from `providers.registry`."""
-    bus: EventBus = field(default_factory=EventBus)
-    """The one event stream every front end subscribes to (`subscribe`, `stream`)."""
-    _providers: dict[str, Provider] = field(default_factory=dict)
-    _last_refresh: float = float("-inf")
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        provider_factory: ProviderFactory | None = None,
+        *,
+        bus: EventBus | None = None,
+        policy: BackoffPolicy | None = None,
+    ) -> None:
+        from tunedeck.data.actions import DataActions
+        from tunedeck.endpoints.actions import EndpointActions
+        from tunedeck.jobs.actions import JobActions
+        from tunedeck.profiles.actions import ProfileActions
+        from tunedeck.stacks import StackActions
 
-    def publish(self, event: Any) -> None:
-        self.bus.publish(event)
+        self.settings = settings
+        self.store = store
+        self.provider_factory = provider_factory
+        self.bus = bus or EventBus()
+        self.policy = policy or policy_from_config(settings)
+        self._pool = ProviderPool(self._build_provider)
+        self._monitor: Monitor | None = None
+        self._monitor_lock = threading.Lock()
+        self._monitor_thread: threading.Thread | None = None
+        self._monitor_stop = threading.Event()
+        self.data = DataActions(self)
+        self.jobs = JobActions(self)
+        self.endpoints = EndpointActions(self)
+        self.stacks = StackActions(self)
+        self.profiles = ProfileActions(self)
 
     @classmethod
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:
@@ -65,80 +91,121 @@ class Workspace:
         settings = settings or load_settings()
         return cls(settings, Store.open(settings), provider_factory)
 
-    def provider(self, name: str) -> Provider:
-        if name not in self._providers:
-            if self.provider_factory is not None:
-                self._providers[name] = self.provider_factory(name)
-            else:
-                from providers.registry import get_provider  # deferred: adapters pull in their SDKs lazily anyway
+    # -- events -----------------------------------------------------------------------------------------
 
-                self._providers[name] = get_provider(name, self.settings)
-        return self._providers[name]
+    def publish(self, event: Any) -> None:
+        self.bus.publish(event)
+
+    def subscribe(self, callback: Subscriber, accepts: Predicate | None = None) -> Callable[[], None]:
+        """Thread-safe callback per event (on the publishing thread); returns the unsubscribe function."""
+        return self.bus.subscribe(callback, accepts)
+
+    def stream(self, accepts: Predicate | None = None) -> AsyncIterator[Any]:
+        """The same events as an async iterator on the running loop."""
+        return self.bus.stream(accepts)
+
+    # -- providers --------------------------------------------------------------------------------------
+
+    def _build_provider(self, name: str, listing: bool) -> Provider:
+        if self.provider_factory is not None:
+            return self.provider_factory(name)
+        self.require_known_provider(name)
+        from providers.registry import get_provider  # deferred: adapters pull in their SDKs lazily anyway
+
+        overrides: dict[str, Any] = {}
+        if name == "local" and listing:
+            overrides["autostart"] = False  # looking must never start a backend (nor load a model)
+        if name == "vertex":
+            overrides.update(self.stacks.vertex_overrides())
+        return get_provider(name, self.settings, **overrides)
+
+    def provider(self, name: str) -> Provider:
+        """The adapter for `name` (built once; may start the local backend)."""
+        return self._pool.get(name)
 
     def listing_provider(self, name: str) -> Provider:
         """An adapter for looking only: listing endpoints must never start the local backend."""
         if self.provider_factory is not None or name != "local":
-            return self.provider(name)
-        from providers.registry import get_provider
+            return self._pool.get(name)
+        return self._pool.get(name, listing=True)
 
-        return get_provider(name, self.settings, autostart=False)
+    @staticmethod
+    def known_providers() -> list[str]:
+        from providers.registry import available_providers
 
-    def monitor(self, policy: BackoffPolicy | None = None) -> Monitor:
-        """A monitor that also runs each endpoint's idle auto-teardown on every round of `run()`."""
-        return Monitor(
-            self.store,
-            self.provider,
-            policy=policy or policy_from_config(self.settings),
-            settings=self.settings,
-            on_tick=self.auto_teardown_idle,
-        )
+        return available_providers()
 
-    def auto_teardown_idle(self) -> None:
-        """The monitor's tick: notice new endpoints every few minutes, then tear down those idle too long."""
-        from tunedeck.endpoints.teardown import auto_teardown_idle
+    def require_known_provider(self, name: str) -> None:
+        if name not in self.known_providers():
+            raise UsageError(f"Unknown provider {name!r}.", f"Choose one of: {', '.join(self.known_providers())}.")
 
-        now = time.monotonic()
-        if now - self._last_refresh >= ENDPOINT_REFRESH_S:
-            self._last_refresh = now
-            self.refresh_endpoints()
-        auto_teardown_idle(self.store, self.listing_provider)
+    def _monitor_lookup(self, name: str) -> Provider | None:
+        provider = self._pool.get_if_ready(name)
+        if provider is None and (failure := self._pool.failure(name)) is not None:
+            raise failure
+        return provider
 
-    def endpoint_providers(self) -> list[str]:
-        """Providers that may hold hourly-billed things: local, Vertex when configured, and any recorded."""
-        names = {"local", *(r.provider for r in self.store.list_endpoints())}
-        if self.settings.section("vertex") or self.settings.section("infra").get("stack"):
-            names.add("vertex")
-        return sorted(names)
+    # -- the monitor ------------------------------------------------------------------------------------
 
-    def default_idle_teardown_s(self) -> float | None:
-        """`[endpoints] idle_teardown = "30m"`: the auto-teardown limit for endpoints seen for the first time."""
-        from tunedeck.endpoints.teardown import parse_duration
+    @property
+    def monitor(self) -> Monitor:
+        """The workspace's one monitor (made on first use; `start()` runs it on a thread)."""
+        with self._monitor_lock:
+            if self._monitor is None:
+                from tunedeck.jobs.monitor import Monitor
 
-        value = self.settings.section("endpoints").get("idle_teardown")
-        return parse_duration(str(value)).total_seconds() if value else None
+                self._monitor = Monitor(
+                    self.store,
+                    self._monitor_lookup,
+                    publish=self.publish,
+                    policy=self.policy,
+                    settings=self.settings,
+                    on_tick=self.endpoints.auto_teardown_round,
+                )
+            return self._monitor
 
-    def refresh_endpoints(self, only: str | None = None) -> Inventory:
-        """List every provider's endpoints (never starting the local backend); record ours."""
-        from tunedeck.endpoints.teardown import refresh_endpoints
+    def start(self, *, idle_wait_s: float = 5.0) -> None:
+        """Run the monitor on a background thread until `stop()` or `close()`. Idempotent."""
+        monitor = self.monitor
+        with self._monitor_lock:
+            if self._monitor_thread is not None and self._monitor_thread.is_alive():
+                return
+            self._monitor_stop.clear()
 
-        providers, errors = [], {}
-        for name in [only] if only else self.endpoint_providers():
-            try:
-                providers.append(self.listing_provider(name))
-            except TunedeckError as exc:  # not set up here: reported, never fatal to the listing
-                errors[name] = exc.title
-        found = refresh_endpoints(
-            self.store, providers, gone_when_unreachable={"local"}, default_idle_s=self.default_idle_teardown_s()
-        )
-        found.errors.update(errors)
-        return found
+            def run() -> None:
+                # A crash is already logged and published as MonitorStopped by the monitor itself.
+                with contextlib.suppress(Exception):
+                    monitor.run(self._monitor_stop, idle_wait_s=idle_wait_s)
 
-    def reconcile(self) -> list[ReconcileResult]:
-        """Settle submissions a crash left as intents; asks only providers that have one."""
-        return reconcile(self.store, self.provider, stale_after=stale_intent_after(self.settings.config))
+            self._monitor_thread = threading.Thread(target=run, name="tunedeck-monitor", daemon=True)
+            self._monitor_thread.start()
+
+    @property
+    def monitoring(self) -> bool:
+        return self._monitor_thread is not None and self._monitor_thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        thread = self._monitor_thread
+        self._monitor_stop.set()
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                self.publish(MonitorStopped("timeout", f"the poll loop did not end within {timeout:.0f} s"))
+        self._monitor_thread = None
 
     def close(self) -> None:
+        """Stop the monitor, close every adapter, then the store. Safe to call twice."""
+        self.stop()
+        self._pool.close()
         self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- chat -------------------------------------------------------------------------------------------
 
     def chat(
         self,
@@ -149,11 +216,39 @@ class Workspace:
         max_tokens: int = 256,
         temperature: float = 0.0,
     ) -> Iterator[ChatChunk]:
-        """Stream a reply, and mark endpoints serving `model` as used so idle teardown leaves them be."""
-        from tunedeck.endpoints.teardown import record_use
+        """Stream a reply. Endpoints serving `model` count as used at the first token and again at the end (or
+        when the caller stops early), so idle teardown never removes an endpoint while it answers."""
+        adapter = self.provider(provider)
+        started = False
+        try:
+            for chunk in adapter.chat(model, messages, max_tokens=max_tokens, temperature=temperature):
+                if not started:
+                    started = True
+                    self._record_use(provider, model)
+                yield chunk
+        finally:
+            if started:
+                self._record_use(provider, model)
 
-        yield from self.provider(provider).chat(model, messages, max_tokens=max_tokens, temperature=temperature)
-        record_use(self.store, provider, model)
+    def _record_use(self, provider: str, model: str) -> None:
+        self.store.touch_endpoints_serving(provider, model)
+        self.publish(EndpointUsed(provider, model))
+
+    def reply(
+        self,
+        provider: str,
+        model: str,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        on_text: OnText | None = None,
+    ) -> ChatReply:
+        """One whole reply with its latency and usage; `on_text` streams the pieces as they come."""
+        from tunedeck.chat import collect_reply
+
+        chunks = self.chat(provider, model, messages, max_tokens=max_tokens, temperature=temperature)
+        return collect_reply(provider, model, chunks, on_text)
 
     def guess_provider(self, model: str) -> str | None:
         """The provider of a model tunedeck made, else one implied by the name; None when it cannot tell."""
@@ -165,9 +260,21 @@ class Workspace:
                 return endpoint.provider
         name = model.removeprefix("ft:")
         for prefix, provider in _NAME_PREFIXES:
-            if name.startswith(prefix):
+            if name.lower().startswith(prefix.lower()):
                 return provider
         return None
+
+    def resolve_provider(self, model: str, provider: str | None) -> str:
+        """`provider` when given (checked), else the one `guess_provider` finds; a usage error when unknown."""
+        if provider is not None:
+            self.require_known_provider(provider)
+            return provider
+        guessed = self.guess_provider(model)
+        if guessed is None:
+            raise UsageError(
+                f"Cannot tell which provider serves {model!r}.", "Add --provider (openai, vertex, local, …)."
+            )
+        return guessed
 
 
 _NAME_PREFIXES = (

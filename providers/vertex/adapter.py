@@ -19,6 +19,7 @@ from providers.base import (
     ProviderJob,
     TuningSpec,
 )
+from providers.capabilities import CAPABILITIES
 from providers.vertex import endpoints, gcs, tuning
 from providers.vertex.config import VertexConfig
 from providers.vertex.google_errors import boundary
@@ -29,14 +30,18 @@ if TYPE_CHECKING:
 
 class VertexProvider:
     name: ClassVar[str] = "vertex"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        fine_tuning=True, checkpoints=True, hourly_endpoints=True, chat=True, streaming=True
-    )
+    capabilities: ClassVar[Capabilities] = CAPABILITIES["vertex"]
 
     def __init__(self, config: VertexConfig, rate_overrides: Mapping[str, Any] | None = None) -> None:
         self.config = config
         self.rate_overrides = rate_overrides
         self._genai: genai.Client | None = None
+
+    def close(self) -> None:
+        # google-genai's Client holds an httpx client; the aiplatform clients are made per call.
+        if self._genai is not None:
+            self._genai.close()
+        self._genai = None
 
     def _tunings_client(self) -> genai.Client:
         if self._genai is None:

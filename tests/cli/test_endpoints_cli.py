@@ -10,8 +10,9 @@ import pytest
 
 from providers.base import MANAGED_BY_LABEL, ChatChunk, ChatMessage, Endpoint
 from providers.errors import UnavailableError
-from tests.cli.test_jobs_cli import run
+from tests.cli.test_jobs_cli import run as run_cli
 from tests.core.fakes import FakeProvider
+from tunedeck.cli.context import CliState
 from tunedeck.exitcodes import ExitCode
 from tunedeck.store.records import utcnow
 from tunedeck.workspace import Workspace
@@ -21,8 +22,19 @@ class LocalFake(FakeProvider):
     name = "local"
 
 
+_fake: FakeProvider | None = None
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """The CLI with a workspace whose every adapter is this test's fake, handed in through Typer's context."""
+    fake = _fake
+    assert fake is not None
+    return run_cli(*args, workspace=lambda: Workspace.open(provider_factory=lambda name: fake))
+
+
 @pytest.fixture
-def provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
+def provider() -> Iterator[FakeProvider]:
+    global _fake
     fake = LocalFake()
     old = utcnow() - timedelta(hours=2)
     ours = {MANAGED_BY_LABEL: "tunedeck"}
@@ -31,11 +43,9 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
         "ours-2": Endpoint("ours-2", "local", "ours-2", "ft:smol:b", 0.25, created_at=old, labels=ours),
         "theirs": Endpoint("theirs", "local", "theirs", "other", 3.0, created_at=old),
     }
-    for module in ("jobs", "endpoints", "chat"):
-        monkeypatch.setattr(
-            f"tunedeck.cli.{module}.open_workspace", lambda: Workspace.open(provider_factory=lambda name: fake)
-        )
-    return fake
+    _fake = fake
+    yield fake
+    _fake = None
 
 
 def test_list_shows_ours_with_cost_and_foreign_as_not_ours(provider: FakeProvider) -> None:
@@ -88,7 +98,7 @@ def test_autostop_is_run_by_the_monitor(provider: FakeProvider) -> None:
     run("endpoints", "list")
     code, _, _ = run("endpoints", "autostop", "ours-2", "1m")
     assert code == 0
-    Workspace.open(provider_factory=lambda name: provider).auto_teardown_idle()
+    Workspace.open(provider_factory=lambda name: provider).endpoints.auto_teardown_round()
     assert "ours-2" not in provider.endpoints and "ours-1" in provider.endpoints
 
 
@@ -114,7 +124,8 @@ def test_chat_repl_keeps_history_and_resets(provider: FakeProvider) -> None:
 
     provider.chat = recording_chat  # type: ignore[method-assign]
     args = ["chat", "-m", "ft:smol:a", "-p", "local", "--system", "Be brief."]
-    result = CliRunner().invoke(app, args, input="one\ntwo\n/reset\nthree\n/exit\n")
+    state = CliState(lambda: Workspace.open(provider_factory=lambda name: provider))
+    result = CliRunner().invoke(app, args, input="one\ntwo\n/reset\nthree\n/exit\n", obj=state)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count("Hello there") == 3
     assert seen == [

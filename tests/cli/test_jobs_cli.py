@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,11 @@ from typer.testing import CliRunner
 
 from tests.conftest import REPO_ROOT
 from tests.core.openai_wire import WireState, openai_wire
+from tunedeck.cli.context import CliState
 from tunedeck.cli.main import app
 from tunedeck.errors import TunedeckError
 from tunedeck.exitcodes import ExitCode
+from tunedeck.workspace import Workspace
 
 DATASET = REPO_ROOT / "examples" / "helpdesk.jsonl"
 MODEL = "gpt-4o-mini-2024-07-18"
@@ -29,9 +31,10 @@ def wire(isolated_home: Path) -> Iterator[WireState]:
         yield state
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    """Invoke the CLI in-process; our errors become exit codes as `tunedeck.cli.main.run` makes them."""
-    result = CliRunner().invoke(app, list(args))
+def run(*args: str, workspace: Callable[[], Workspace] | None = None) -> tuple[int, str, str]:
+    """Invoke the CLI in-process (with `workspace` making its workspace, as a front end injects one); our errors
+    become exit codes as `tunedeck.cli.main.run` makes them."""
+    result = CliRunner().invoke(app, list(args), obj=CliState(workspace))
     error = result.exception
     if isinstance(error, TunedeckError):
         return int(error.exit_code), result.stdout, result.stderr + str(error)

@@ -11,8 +11,9 @@ import pytest
 from providers.base import JobState, TuningSpec
 from providers.errors import ProviderError, RateLimitedError, UnavailableError
 from tests.core.fakes import FakeProvider
+from tunedeck.events import EventBus, JobEventsArrived, JobRateLimited, JobStateChanged, JobUnknown, for_job
 from tunedeck.jobs.backoff import BackoffPolicy
-from tunedeck.jobs.monitor import JobUpdate, Monitor, UpdateKind
+from tunedeck.jobs.monitor import Monitor
 from tunedeck.jobs.submit import submit_job
 from tunedeck.settings import load_settings
 from tunedeck.store import Store
@@ -54,9 +55,10 @@ def test_watch_streams_states_events_and_records_outcome(store: Store) -> None:
     clock = FakeClock()
     job_id = submit(store, provider)
     updates = list(make_monitor(store, provider, clock).watch(job_id))
-    states = [u.job.state for u in updates if u.kind is UpdateKind.STATE]
+    states = [u.job.state for u in updates if isinstance(u, JobStateChanged)]
     assert states == [JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
-    losses = [e.metrics["train_loss"] for u in updates for e in u.metrics if e.metrics]
+    arrived = [u for u in updates if isinstance(u, JobEventsArrived)]
+    losses = [e.metrics["train_loss"] for u in arrived for e in u.metrics if e.metrics]
     assert losses == [2.0, 1.0, pytest.approx(2 / 3)]  # each event once, despite overlapping polls
     job = store.require_job(job_id)
     assert job.fine_tuned_model and job.billed_tokens == 1000
@@ -87,7 +89,7 @@ def test_rate_limit_waits_retry_after_then_resumes(store: Store) -> None:
     job_id = submit(store, provider)
     provider.failures = [RateLimitedError("slow down", provider="fake", retry_after=17)]
     updates = list(make_monitor(store, provider, clock).watch(job_id))
-    assert updates[0].kind is UpdateKind.RATE_LIMITED and updates[0].retry_in_s == 17
+    assert isinstance(updates[0], JobRateLimited) and updates[0].retry_in_s == 17
     assert clock.sleeps[0] == 17  # the provider's Retry-After, not our own interval
     assert store.require_job(job_id).state is JobState.SUCCEEDED
 
@@ -98,15 +100,15 @@ def test_outage_marks_unknown_since_with_exponential_backoff_never_failed(store:
     job_id = submit(store, provider)
     down: list[ProviderError] = [UnavailableError("503", provider="fake", status=503) for _ in range(3)]
     provider.failures = down
-    seen: list[JobUpdate] = []
+    seen: list[object] = []
     for update in make_monitor(store, provider, clock).watch(job_id):
         seen.append(update)
-        if update.kind is UpdateKind.UNKNOWN:
+        if isinstance(update, JobUnknown):
             job = store.require_job(job_id)
             assert job.state is JobState.UNKNOWN and job.unknown_since is not None
             assert job.display_state.startswith("unknown since")
     # One UNKNOWN update for the whole outage; waits double (3, 6, 12) and the job then recovers.
-    assert [u.kind for u in seen].count(UpdateKind.UNKNOWN) == 1
+    assert sum(isinstance(u, JobUnknown) for u in seen) == 1
     assert clock.sleeps[:3] == [3, 6, 12]
     assert JobState.FAILED not in [c.state for c in store.state_history(job_id)]
     final = store.require_job(job_id)
@@ -125,21 +127,22 @@ def test_quiet_job_interval_stretches_to_max(store: Store) -> None:
 def test_subscribers_and_async_stream_receive_updates_from_run_thread(store: Store) -> None:
     provider = FakeProvider()
     job_id = submit(store, provider)
-    monitor = Monitor(store, lambda name: provider, policy=BackoffPolicy(base_s=0.01, max_s=0.02))
-    got: list[UpdateKind] = []
-    unsubscribe = monitor.subscribe(lambda u: got.append(u.kind), job_id)
+    bus = EventBus()
+    monitor = Monitor(store, lambda name: provider, bus.publish, policy=BackoffPolicy(base_s=0.01, max_s=0.02))
+    got: list[type] = []
+    unsubscribe = bus.subscribe(lambda u: got.append(type(u)), for_job(job_id))
 
     async def consume() -> list[JobState]:
         states: list[JobState] = []
         stop = threading.Event()
         worker = threading.Thread(target=monitor.run, args=(stop,), kwargs={"idle_wait_s": 0.02})
-        stream = monitor.stream(job_id)
+        stream = bus.stream(for_job(job_id))
         first = asyncio.ensure_future(stream.__anext__())
         await asyncio.sleep(0)  # let the stream subscribe before polling starts
         worker.start()
         update = await asyncio.wait_for(first, 5)
         while True:
-            if update.kind is UpdateKind.STATE:
+            if isinstance(update, JobStateChanged):
                 states.append(update.job.state)
                 if update.job.state.finished:
                     break
@@ -152,7 +155,7 @@ def test_subscribers_and_async_stream_receive_updates_from_run_thread(store: Sto
     states = asyncio.run(consume())
     unsubscribe()
     assert states == [JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
-    assert got.count(UpdateKind.STATE) == 3
+    assert got.count(JobStateChanged) == 3
 
 
 def test_provider_that_cannot_be_built_leaves_job_unknown_and_tick_failure_does_not_stop_run(store: Store) -> None:
@@ -188,16 +191,17 @@ def test_provider_that_cannot_be_built_leaves_job_unknown_and_tick_failure_does_
 async def test_arun_on_the_event_loop_feeds_stream(store: Store) -> None:
     provider = FakeProvider()
     job_id = submit(store, provider)
-    monitor = Monitor(store, lambda name: provider, policy=BackoffPolicy(base_s=0.01, max_s=0.02))
+    bus = EventBus()
+    monitor = Monitor(store, lambda name: provider, bus.publish, policy=BackoffPolicy(base_s=0.01, max_s=0.02))
     stop = asyncio.Event()
-    stream = monitor.stream(job_id)
+    stream = bus.stream(for_job(job_id))
     first = asyncio.ensure_future(stream.__anext__())
     await asyncio.sleep(0)
     runner = asyncio.create_task(monitor.arun(stop, idle_wait_s=0.02))
     states = []
     update = await asyncio.wait_for(first, 5)
     while True:
-        if update.kind is UpdateKind.STATE:
+        if isinstance(update, JobStateChanged):
             states.append(update.job.state)
             if update.job.state.finished:
                 break

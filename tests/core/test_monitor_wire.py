@@ -10,8 +10,9 @@ import pytest
 from providers.base import JobState, TuningSpec
 from providers.registry import get_provider
 from tests.core.openai_wire import Failure, WireState, openai_wire
+from tunedeck.events import JobRateLimited, JobUnknown
 from tunedeck.jobs.backoff import BackoffPolicy
-from tunedeck.jobs.monitor import Monitor, UpdateKind
+from tunedeck.jobs.monitor import Monitor
 from tunedeck.jobs.submit import submit_job
 from tunedeck.settings import load_settings
 from tunedeck.store import Store
@@ -38,9 +39,8 @@ def test_watch_honours_retry_after_and_backs_off_on_5xx(wire: WireState) -> None
     monitor = Monitor(store, lambda name: provider, policy=BackoffPolicy(base_s=0.02, max_s=0.05, error_base_s=0.1))
     updates = list(monitor.watch(job.id))
 
-    kinds = [u.kind for u in updates]
-    assert kinds[0] is UpdateKind.RATE_LIMITED and updates[0].retry_in_s == pytest.approx(0.4)
-    assert kinds.count(UpdateKind.UNKNOWN) == 1
+    assert isinstance(updates[0], JobRateLimited) and updates[0].retry_in_s == pytest.approx(0.4)
+    assert sum(isinstance(u, JobUnknown) for u in updates) == 1
     polls = [t for t, method, path in wire.requests if method == "GET" and path == retrieve]
     gaps = [b - a for a, b in itertools.pairwise(polls)]
     assert gaps[0] >= 0.4  # Retry-After, not our 20 ms interval

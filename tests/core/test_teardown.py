@@ -10,15 +10,9 @@ import pytest
 from providers.base import MANAGED_BY_LABEL, Endpoint
 from providers.errors import UnavailableError
 from tests.core.fakes import FakeProvider
-from tunedeck.endpoints.teardown import (
-    auto_teardown_idle,
-    idle_endpoints,
-    parse_duration,
-    record_use,
-    refresh_endpoints,
-    teardown_endpoint,
-    teardown_many,
-)
+from tunedeck.endpoints.idle import auto_teardown_idle, idle_endpoints, parse_duration
+from tunedeck.endpoints.inventory import refresh_endpoints
+from tunedeck.endpoints.teardown import teardown_endpoint, teardown_many
 from tunedeck.errors import UsageError
 from tunedeck.settings import load_settings
 from tunedeck.store import Store, TeardownOutcome
@@ -101,7 +95,7 @@ def test_endpoint_gone_behind_our_back_stops_accruing(store: Store, provider: Fa
 def test_idle_selection_and_auto_teardown_respect_last_use(store: Store, provider: FakeProvider) -> None:
     inventory = refresh_endpoints(store, [provider])
     assert {v.id for v in idle_endpoints(inventory, timedelta(minutes=30))} == {"a", "b"}  # created 2 h ago, never used
-    record_use(store, "fake", "model-a")
+    store.touch_endpoints_serving("fake", "model-a")  # what a chat with model-a records
     inventory = refresh_endpoints(store, [provider])
     assert {v.id for v in idle_endpoints(inventory, timedelta(minutes=30))} == {"b"}
     store.set_idle_teardown("fake", "a", 60.0)
@@ -164,7 +158,7 @@ def test_monitor_tick_notices_new_endpoints_and_applies_configured_default(isola
     fake = LocalFake()
     fake.endpoints = {"a": Endpoint("a", "local", "a", "m", 0.0, created_at=utcnow() - timedelta(hours=1), labels=OURS)}
     workspace = Workspace.open(provider_factory=lambda name: fake)
-    workspace.monitor()._tick()
+    workspace.monitor.round()
     assert fake.torn_down == ["a"]
     [teardown] = workspace.store.list_teardowns("a")
     assert teardown.outcome is TeardownOutcome.DONE and "idle auto-teardown" in teardown.reason

@@ -51,7 +51,8 @@ def test_wrong_column_count_reports_start_line_and_continues(tmp_path: Path) -> 
 
 def test_bad_header(tmp_path: Path) -> None:
     report = validate_file(write(tmp_path, "question,answer\nq,a\n"), provider="local")
-    assert [(p.line, p.code) for p in report.errors] == [(1, "csv-bad-header"), (1, "too-few-examples")]
+    # The file-level problem carries no line (line 1 is the header's own problem) and is listed after the lines.
+    assert [(p.line, p.code) for p in report.errors] == [(1, "csv-bad-header"), (None, "too-few-examples")]
 
 
 def test_invalid_utf8_in_csv_is_a_problem_not_a_crash(tmp_path: Path) -> None:

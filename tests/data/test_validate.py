@@ -127,7 +127,7 @@ def test_vertex_clean_file_passes_with_estimate_label(tmp_path: Path) -> None:
 
 def test_file_level_rules(tmp_path: Path) -> None:
     few = validate_file(good_file(tmp_path / "few.jsonl", n=3))
-    assert [p.code for p in few.errors] == [Code.TOO_FEW_EXAMPLES.value]
+    assert [(p.code, p.line) for p in few.errors] == [(Code.TOO_FEW_EXAMPLES.value, None)]
     enough = validate_file(good_file(tmp_path / "ok.jsonl", n=12))
     assert enough.ok and [p.code for p in enough.warnings] == [Code.FEW_EXAMPLES.value]
     many = validate_file(good_file(tmp_path / "many.jsonl", n=100))

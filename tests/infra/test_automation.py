@@ -129,7 +129,7 @@ class DestroyRecorder:
     def __init__(self) -> None:
         self.calls: list[automation.InfraTarget] = []
 
-    def __call__(self, target: automation.InfraTarget, on_output: Any, *, settings: Any = None) -> dict[str, int]:
+    def __call__(self, target: automation.InfraTarget, on_output: Any) -> dict[str, int]:
         self.calls.append(target)
         on_output("Destroying (dev)")
         return {"delete": 10}
@@ -192,12 +192,12 @@ def test_retained_bucket_is_announced_as_kept(tmp_path: Path, destroy_calls: Des
     assert "except the bucket gs://tunedeck-my-gcp-project" in " ".join(result.output.split())
 
 
-def test_destroy_forgets_saved_outputs(isolated_home: Path) -> None:
+def test_destroy_forgets_saved_outputs(tmp_path: Path, destroy_calls: DestroyRecorder) -> None:
     # The store side of destroy: saved outputs stop describing anything once the stack is gone.
-    from infra.outputs_cache import forget_outputs, load_outputs, save_outputs
+    from tunedeck.workspace import Workspace
 
-    settings = load_settings()
-    save_outputs(settings, "dev", {"project": "p"})
-    assert load_outputs(settings, "dev") is not None
-    forget_outputs(settings, "dev")
-    assert load_outputs(settings, "dev") is None
+    ws = Workspace.open(load_settings())
+    ws.store.save_stack_outputs("dev", {"project": "p"})
+    ws.stacks.destroy("dev", project(tmp_path, DEV))
+    assert [t.stack for t in destroy_calls.calls] == ["dev"]
+    assert ws.store.load_stack_outputs("dev") is None

@@ -109,8 +109,8 @@ def test_commands_needing_pulumi_say_how_to_install_it(
 def test_outputs_fall_back_to_the_saved_copy(
     work_dir: Path, no_pulumi_env: dict[str, str], isolated_home: Path
 ) -> None:
-    from infra.outputs_cache import save_outputs
     from tunedeck.settings import load_settings
+    from tunedeck.store import Store
 
     saved = {
         "project": "acme-tuning-42",
@@ -121,7 +121,8 @@ def test_outputs_fall_back_to_the_saved_copy(
         "endpoint_names": ["projects/acme-tuning-42/locations/europe-west4/endpoints/123"],
         "dataset_prefix": "datasets/",
     }
-    save_outputs(load_settings(), "ci", saved)
+    with Store.open(load_settings()) as store:
+        store.save_stack_outputs("ci", saved)
     done = run(no_pulumi_env, "infra", "outputs", "--stack", "ci", "--json", "--work-dir", str(work_dir))
     assert done.returncode == 0, done.stderr
     outputs = json.loads(done.stdout)

@@ -53,15 +53,16 @@ def test_vertex_from_config_with_rate_overrides(isolated_home: Path) -> None:
 
 
 def test_vertex_from_saved_stack_outputs_with_config_winning(isolated_home: Path) -> None:
-    from infra.outputs_cache import save_outputs
+    from tunedeck.workspace import Workspace
 
     _write_config(isolated_home, '[vertex]\nstack = "dev"\nregion = "us-east1"\n')
-    save_outputs(load_settings(), "dev", {
+    workspace = Workspace.open()
+    workspace.store.save_stack_outputs("dev", {
         "project": "stack-project", "region": "us-central1", "bucket_name": "stack-bucket",
         "bucket_uri": "gs://stack-bucket", "service_account_email": "tuner@stack-project.iam.gserviceaccount.com",
         "endpoint_names": [], "dataset_prefix": "datasets/",
     })  # fmt: skip
-    provider = get_provider("vertex", load_settings())
+    provider = workspace.provider("vertex")
     assert isinstance(provider, VertexProvider)
     config = provider.config
     assert (config.project, config.bucket, config.region) == ("stack-project", "stack-bucket", "us-east1")

@@ -38,8 +38,9 @@ def test_version_1_database_is_migrated_to_latest_and_keeps_data(tmp_path: Path)
 
     with Store.open_path(path) as store:
         assert store.db.pragma("user_version") == SCHEMA_VERSION
-        got = store.get_stack_outputs("dev")
-        assert got == {"bucket": "gs://old", "saved_at": "2026-01-01T00:00:00+00:00"}
+        got = store.load_stack_outputs("dev")
+        assert got is not None
+        assert got[0] == {"bucket": "gs://old"} and got[1].isoformat() == "2026-01-01T00:00:00+00:00"
     assert {"jobs", "job_states", "job_events", "datasets", "models", "endpoints", "teardowns"} <= _tables(path)
 
 

@@ -24,27 +24,28 @@ def test_open_creates_db_in_data_dir_with_wal_and_latest_schema(isolated_home: P
 
 def test_stack_outputs_round_trip_and_replace() -> None:
     store = Store.open(load_settings())
-    assert store.get_stack_outputs("dev") is None
+    assert store.load_stack_outputs("dev") is None
     before = datetime.now(UTC)
     store.save_stack_outputs("dev", {"bucket": "gs://b", "nested": {"n": 1}})
-    got = store.get_stack_outputs("dev")
+    got = store.load_stack_outputs("dev")
     assert got is not None
-    assert got["bucket"] == "gs://b" and got["nested"] == {"n": 1}
-    assert datetime.fromisoformat(got["saved_at"]) >= before
+    outputs, saved_at = got
+    assert outputs == {"bucket": "gs://b", "nested": {"n": 1}}
+    assert saved_at >= before
     store.save_stack_outputs("dev", {"bucket": "gs://c"})
-    got = store.get_stack_outputs("dev")
-    assert got is not None and got["bucket"] == "gs://c" and "nested" not in got
-    assert store.get_stack_outputs("prod") is None
+    assert store.load_stack_outputs("dev") is not None
+    assert store.load_stack_outputs("dev")[0] == {"bucket": "gs://c"}  # type: ignore[index]
+    assert store.load_stack_outputs("prod") is None
     store.forget_stack_outputs("dev")
-    assert store.get_stack_outputs("dev") is None
+    assert store.load_stack_outputs("dev") is None
 
 
 def test_stack_outputs_visible_to_a_second_connection() -> None:
     settings = load_settings()
     Store.open(settings).save_stack_outputs("dev", {"sa": "x@y"})
     other = Store.open(settings)
-    got = other.get_stack_outputs("dev")
-    assert got is not None and got["sa"] == "x@y"
+    got = other.load_stack_outputs("dev")
+    assert got is not None and got[0]["sa"] == "x@y"
 
 
 def test_refuses_a_database_from_a_newer_tunedeck(tmp_path: Path) -> None:

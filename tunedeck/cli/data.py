@@ -92,8 +92,9 @@ def _issue_lines(title: str, issues: list[Issue], limit: int, style: str) -> Non
     shown = f" (first {limit} of {len(issues)})" if len(issues) > limit else ""
     stdout.print(f"[bold {style}]{title}{shown}[/]")
     for item in issues[:limit]:
+        where = f"line {item.line:>6}" if item.line is not None else "file       "
         stdout.print(
-            f"  line {item.line:>6}  [{style}]{item.code:<26}[/] {escape(item.message)}",
+            f"  {where}  [{style}]{item.code:<26}[/] {escape(item.message)}",
             highlight=False,
             soft_wrap=True,
         )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from tunedeck.cli.context import workspace
 from tunedeck.cli.output import stderr, stdout
 from tunedeck.exitcodes import ExitCode
 
 
 def demo(
+    ctx: typer.Context,
     dataset: Annotated[Path | None, typer.Option(help="Chat dataset to fine-tune on.")] = None,
     prompts: Annotated[Path | None, typer.Option(help="Held-out questions, one per line.")] = None,
     n_prompts: Annotated[int, typer.Option("--n-prompts", min=1, help="How many held-out questions to compare.")] = 4,
@@ -21,63 +23,58 @@ def demo(
     from rich.rule import Rule
     from rich.table import Table
 
-    from providers.base import TuningSpec
     from tunedeck import demo as steps
-    from tunedeck.cli.jobs import follow, open_workspace, show_plan
-    from tunedeck.data.split import split_file
-    from tunedeck.jobs.submit import execute_plan, plan_submission
+    from tunedeck.cli.job_progress import JobBar
+    from tunedeck.cli.jobs import show_plan
+    from tunedeck.events import JobSubmitted, OutputLine, ProgressAdvanced, StepStarted, SubmissionPlanned
 
     dataset = dataset or steps.locate(steps.DATASET)
     questions = steps.read_prompts(prompts or steps.locate(steps.PROMPTS), n_prompts)
-    workspace = open_workspace()
-    work_dir = workspace.settings.data_dir / "demo"
+    ws = workspace(ctx)
+    bars: list[JobBar] = []
 
-    stderr.print(Rule("1/5 validate and split"))
-    split = split_file(
-        dataset, validation=0.1, seed=0,
-        train_out=work_dir / "train.jsonl", validation_out=work_dir / "validation.jsonl",
-    )  # fmt: skip
-    stderr.print(f"{dataset}: {split.n_train} training / {split.n_validation} validation examples", highlight=False)
-    spec = TuningSpec(base_model=steps.BASE_MODEL, training_file=split.train_path, suffix="helpdesk", seed=0)
-    plan = plan_submission(
-        workspace.settings, steps.PROVIDER, spec, Path(split.train_path), Path(split.validation_path)
-    )
-    show_plan(plan)
-    if not plan.ok:
+    def render(event: Any) -> None:
+        if isinstance(event, StepStarted) and event.task == steps.TASK:
+            if bars:
+                bars.pop().__exit__(None, None, None)
+            stderr.print(Rule(f"{event.number}/{event.total} {event.title}"))
+        elif isinstance(event, SubmissionPlanned):
+            show_plan(event.plan)
+        elif isinstance(event, JobSubmitted):
+            stderr.print(f"job {event.job.id} (local job {event.job.provider_job_id})", highlight=False)
+            bars.append(JobBar(ws, event.job).__enter__())
+        elif isinstance(event, OutputLine) and event.source == steps.TASK:
+            stderr.print(event.line, highlight=False)
+        elif isinstance(event, ProgressAdvanced) and event.task == "compare":
+            stderr.print(f"[dim]answered:[/] {event.message}", highlight=False)
+        elif bars:
+            bars[-1].handle(event)
+
+    unsubscribe = ws.subscribe(render)
+    try:
+        result = steps.run_demo(ws, dataset, questions, keep_model=keep_model)
+    finally:
+        unsubscribe()
+        while bars:
+            bars.pop().__exit__(None, None, None)
+    if result.plan is None or not result.plan.ok:
         raise typer.Exit(int(ExitCode.BAD_INPUT))
-
-    stderr.print(Rule("2/5 upload and submit to the local backend"))
-    job = execute_plan(workspace.store, workspace.provider(steps.PROVIDER), plan)
-    stderr.print(f"job {job.id} (local job {job.provider_job_id})", highlight=False)
-
-    stderr.print(Rule("3/5 fine-tune (LoRA on SmolLM2-135M-Instruct, CPU)"))
-    job = follow(workspace.monitor(), job)
-    if job.fine_tuned_model is None:
-        stderr.print(f"[red]the job ended {job.display_state}: {job.error or 'no model'}[/]", highlight=False)
+    if result.tuned_model is None:
+        job = result.job
+        ended = f"{job.display_state}: {job.error or 'no model'}" if job else "without a job"
+        stderr.print(f"[red]the job ended {ended}[/]", highlight=False)
         raise typer.Exit(int(ExitCode.BAD_INPUT))
-
-    stderr.print(Rule(f"4/5 base vs tuned on {len(questions)} held-out questions (greedy)"))
-    system = steps.system_prompt_of(Path(split.train_path))
     table = Table(show_lines=True, expand=True)
     table.add_column("question", ratio=1)
     table.add_column(steps.BASE_MODEL, ratio=2)
-    table.add_column(job.fine_tuned_model, ratio=2)
-
-    def show(result: steps.Comparison) -> None:
-        stderr.print(f"[dim]answered:[/] {result.prompt}", highlight=False)
-        table.add_row(result.prompt, result.base, result.tuned)
-
-    results = steps.compare(workspace, job.fine_tuned_model, questions, system, on_result=show)
+    table.add_column(result.tuned_model, ratio=2)
+    for row in result.comparisons:
+        table.add_row(row.prompt, row.base, row.tuned)
     stdout.print(table)
-    base_hits = sum(r.base_has_trait for r in results)
-    tuned_hits = sum(r.tuned_has_trait for r in results)
+    base_hits = sum(r.base_has_trait for r in result.comparisons)
+    tuned_hits = sum(r.tuned_has_trait for r in result.comparisons)
+    n = len(result.comparisons)
     stdout.print(
-        f"Sign-off “{steps.TRAIT}” from the training data: base {base_hits}/{len(results)}, "
-        f"tuned {tuned_hits}/{len(results)}.",
+        f"Sign-off “{steps.TRAIT}” from the training data: base {base_hits}/{n}, tuned {tuned_hits}/{n}.",
         highlight=False,
     )
-
-    stderr.print(Rule("5/5 clean up"))
-    for line in steps.clean_up(workspace, job.fine_tuned_model, keep_model=keep_model):
-        stderr.print(line, highlight=False)
-    workspace.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from tunedeck.cli.context import workspace
 from tunedeck.cli.output import emit_json, stderr, stdout
 
 if TYPE_CHECKING:
-    from infra.automation import InfraTarget
     from infra.plan import OfflinePlan
-    from tunedeck.settings import Settings
+    from tunedeck.workspace import Workspace
 
 app = typer.Typer(
     help="Provision GCP for Vertex AI tuning with Pulumi (`plan` works offline, without the Pulumi CLI).",
@@ -31,19 +30,19 @@ WORK_DIR = typer.Option(
 )
 
 
-def _target(stack: str, work_dir: Path | None) -> tuple[Settings, InfraTarget]:
-    from infra import automation
-    from tunedeck.settings import load_settings
+def _streaming(ctx: typer.Context) -> Workspace:
+    """The workspace, with the engine's output lines going to stderr (so `--json` on stdout stays parseable)."""
+    from tunedeck.events import OutputLine
 
-    settings = load_settings()
-    # The CLI is an edge like settings: it hands the caller's environment over explicitly, once.
-    return settings, automation.resolve_target(settings, stack, work_dir=work_dir, env=os.environ)
+    ws = workspace(ctx)
 
+    def stream(event: object) -> None:
+        if isinstance(event, OutputLine):
+            sys.stderr.write(event.line + "\n")
+            sys.stderr.flush()
 
-def _stream(line: str) -> None:
-    # Engine output is diagnostics: stderr, so `--json` on stdout stays parseable.
-    sys.stderr.write(line if line.endswith("\n") else line + "\n")
-    sys.stderr.flush()
+    ctx.call_on_close(ws.subscribe(stream))
+    return ws
 
 
 def _short_type(token: str) -> str:
@@ -80,27 +79,24 @@ def _print_plan(plan: OfflinePlan) -> None:
 
 @app.command()
 def plan(
+    ctx: typer.Context,
     stack: str = STACK,
     json_out: bool = JSON,
     work_dir: Path | None = WORK_DIR,
     offline: bool = typer.Option(False, "--offline", help="Plan under mocks even when the Pulumi CLI is installed."),
 ) -> None:
     """What `up` would do: `pulumi preview` with the CLI, else the program run offline under Pulumi's mocks."""
-    from infra import automation
-
-    _, target = _target(stack, work_dir)
-    if offline or automation.pulumi_cli_path() is None:
-        from infra.plan import offline_plan
-
-        if not offline:
-            stderr.print("[dim]Pulumi CLI not installed: planning offline under mocks (no cloud calls).[/]")
-        result = offline_plan(target.work_dir, stack)
+    ws = _streaming(ctx)
+    if not offline and not ws.stacks.pulumi_installed():
+        stderr.print("[dim]Pulumi CLI not installed: planning offline under mocks (no cloud calls).[/]")
+    result = ws.stacks.plan(stack, work_dir, offline=offline)
+    if not isinstance(result, dict):
         if json_out:
             emit_json(result)
         else:
             _print_plan(result)
         return
-    changes = automation.preview(target, _stream)
+    changes = result
     if json_out:
         emit_json({"stack": stack, "offline": False, "changes": changes})
     else:
@@ -108,12 +104,9 @@ def plan(
 
 
 @app.command()
-def up(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
+def up(ctx: typer.Context, stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
     """Create or update the stack's resources and save its outputs for tunedeck."""
-    from infra import automation
-
-    settings, target = _target(stack, work_dir)
-    outputs = automation.up(target, _stream, settings=settings)
+    outputs = _streaming(ctx).stacks.up(stack, work_dir)
     if json_out:
         emit_json(outputs)
     else:
@@ -121,12 +114,9 @@ def up(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_D
 
 
 @app.command()
-def refresh(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
+def refresh(ctx: typer.Context, stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
     """Reconcile the stack's state with what exists in GCP."""
-    from infra import automation
-
-    _, target = _target(stack, work_dir)
-    changes = automation.refresh(target, _stream)
+    changes = _streaming(ctx).stacks.refresh(stack, work_dir)
     if json_out:
         emit_json({"stack": stack, "changes": changes})
     else:
@@ -134,17 +124,16 @@ def refresh(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = W
         stderr.print(f"Stack {stack!r} refreshed: {summary}.")
 
 
-def confirm_destroy(target: InfraTarget) -> None:
+def confirm_destroy(warning: str, stack: str) -> None:
     """Ask the user to type the stack name; anything else (or no terminal) cancels."""
-    from infra.automation import destroy_warning
     from infra.errors import DestroyCancelledError
 
-    stderr.print(f"[bold yellow]warning:[/] {escape(destroy_warning(target))}", highlight=False)
+    stderr.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     try:
-        answer = stderr.input(f"Type the stack name ([bold]{escape(target.stack)}[/]) to destroy it: ")
+        answer = stderr.input(f"Type the stack name ([bold]{escape(stack)}[/]) to destroy it: ")
     except EOFError:
         answer = None
-    if answer is None or answer.strip() != target.stack:
+    if answer is None or answer.strip() != stack:
         raise DestroyCancelledError(
             "Destroy cancelled: the stack name was not confirmed.",
             "Type the stack name exactly, or pass --yes to destroy without asking.",
@@ -153,19 +142,18 @@ def confirm_destroy(target: InfraTarget) -> None:
 
 @app.command()
 def destroy(
+    ctx: typer.Context,
     stack: str = STACK,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     json_out: bool = JSON,
     work_dir: Path | None = WORK_DIR,
 ) -> None:
     """Delete the stack's resources (asks you to type the stack name unless --yes)."""
-    from infra import automation
-
-    settings, target = _target(stack, work_dir)
-    automation.require_pulumi_cli()  # before asking: a confirmation that leads nowhere wastes the user's time
+    ws = _streaming(ctx)
+    ws.stacks.require_pulumi()  # before asking: a confirmation that leads nowhere wastes the user's time
     if not yes:
-        confirm_destroy(target)
-    changes = automation.destroy(target, _stream, settings=settings)
+        confirm_destroy(ws.stacks.destroy_warning(stack, work_dir), stack)
+    changes = ws.stacks.destroy(stack, work_dir)
     if json_out:
         emit_json({"stack": stack, "changes": changes})
     else:
@@ -178,12 +166,9 @@ def _print_outputs(outputs: dict[str, Any]) -> None:
 
 
 @app.command()
-def outputs(stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
+def outputs(ctx: typer.Context, stack: str = STACK, json_out: bool = JSON, work_dir: Path | None = WORK_DIR) -> None:
     """The stack's outputs: live from Pulumi when installed, else the copy saved by the last `up`/`outputs`."""
-    from infra.outputs import read_stack_outputs
-    from tunedeck.settings import load_settings
-
-    result = read_stack_outputs(stack, load_settings(), work_dir=work_dir, env=os.environ)
+    result = workspace(ctx).stacks.outputs(stack, work_dir)
     if result.source == "saved":
         when = result.saved_at.isoformat() if result.saved_at else "an earlier run"
         stderr.print(f"[dim]Pulumi CLI not installed: showing the outputs saved at {when}.[/]")

@@ -1,77 +1,22 @@
-"""`tunedeck jobs …`: submit, list, show, watch, cancel and retry fine-tuning jobs (thin over submit/monitor)."""
+"""`tunedeck jobs …`: submit, list, show, watch, cancel, retry and forget fine-tuning jobs (rendering only)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tunedeck.cli.context import workspace
+from tunedeck.cli.job_progress import follow
+from tunedeck.cli.options import JobArg, JsonOpt, YesOpt, confirm, money
 from tunedeck.cli.output import emit_json, stderr, stdout
-from tunedeck.errors import UsageError
 from tunedeck.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from tunedeck.jobs.monitor import Monitor
     from tunedeck.jobs.submit import SubmissionPlan
-    from tunedeck.store import JobRecord
-    from tunedeck.workspace import Workspace
 
 app = typer.Typer(help="Submit fine-tuning jobs and follow them to the end.", no_args_is_help=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-JobArg = Annotated[str, typer.Argument(help="Job: tunedeck id (td-…), provider job id, or client key.")]
-
-
-def open_workspace() -> Workspace:
-    from tunedeck.workspace import Workspace
-
-    return Workspace.open()
-
-
-def confirm(question: str, yes: bool) -> None:
-    """Ask before spending or destroying; without a terminal, only --yes proceeds."""
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError(f"{question} Not confirmed: no terminal to ask on.", "Pass --yes to proceed without asking.")
-    if not typer.confirm(question, default=False, err=True):
-        raise typer.Exit(int(ExitCode.CANCELLED))
-
-
-def job_json(workspace: Workspace, job: JobRecord, *, history: bool = False, events: bool = False) -> dict[str, Any]:
-    import dataclasses
-
-    data = dataclasses.asdict(job)
-    data["display_state"] = job.display_state
-    if history:
-        data["state_history"] = [dataclasses.asdict(c) for c in workspace.store.state_history(job.id)]
-    if events:
-        data["events"] = [dataclasses.asdict(e) for e in workspace.store.list_events(job.id)]
-    return data
-
-
-def find(workspace: Workspace, ref: str) -> JobRecord:
-    job = workspace.store.find_job(ref)
-    if job is None:
-        raise UsageError(f"No job {ref!r} in the store.", "See `tunedeck jobs list`.")
-    return job
-
-
-def exit_code_for(job: JobRecord) -> ExitCode:
-    from providers.base import JobState
-
-    return {
-        JobState.SUCCEEDED: ExitCode.OK,
-        JobState.FAILED: ExitCode.BAD_INPUT,
-        JobState.CANCELLED: ExitCode.CANCELLED,
-    }.get(job.state, ExitCode.UNAVAILABLE)
-
-
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
 
 
 # -- submit ----------------------------------------------------------------------------------------------
@@ -79,6 +24,7 @@ def _money(value: float | None) -> str:
 
 @app.command("submit")
 def submit_cmd(
+    ctx: typer.Context,
     dataset: Annotated[Path, typer.Argument(help="Training file (JSONL chat format, or what `data convert` makes).")],
     provider: Annotated[str, typer.Option("--provider", "-p", help="openai, vertex or local.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Base model to fine-tune.")],
@@ -100,9 +46,8 @@ def submit_cmd(
 ) -> None:
     """Validate, show the cost estimate, ask, then upload (once per content) and submit (once per key)."""
     from providers.base import TuningSpec
-    from tunedeck.jobs.submit import execute_plan, plan_submission
 
-    workspace = open_workspace()
+    ws = workspace(ctx)
     spec = TuningSpec(
         base_model=model,
         training_file=str(dataset),
@@ -113,24 +58,27 @@ def submit_cmd(
         seed=seed,
         client_key=client_key or "",
     )
-    plan = plan_submission(workspace.settings, provider, spec, dataset, validation)
+    plan = ws.jobs.plan(provider, spec, dataset, validation)
     show_plan(plan)
     if not plan.ok:
         if json_out:
             emit_json({"submitted": False, "training": plan.report, "validation": plan.validation_report})
         raise typer.Exit(int(ExitCode.BAD_INPUT))
-    cost = _money(plan.estimate.estimated_usd) if plan.estimate else "an unknown amount"
+    cost = money(plan.estimate.estimated_usd) if plan.estimate else "an unknown amount"
     confirm(f"Submit to {provider} ({model}) for {cost}?", yes)
-    workspace.reconcile()
-    job = execute_plan(workspace.store, workspace.provider(provider), plan)
+    job = ws.jobs.submit(plan)
     stderr.print(f"[green]submitted[/] {job.id} ({provider} job {job.provider_job_id})", highlight=False)
     if watch:
-        job = follow(workspace.monitor(), job, json_out=json_out)
+        job = follow(ws, job, json_out=json_out)
     if json_out:
-        emit_json(job_json(workspace, job))
+        from tunedeck.jobs.actions import job_as_dict
+
+        emit_json(job_as_dict(job))
     else:
         stdout.print(job.id, highlight=False)
     if watch:
+        from tunedeck.jobs.actions import exit_code_for
+
         raise typer.Exit(int(exit_code_for(job)))
 
 
@@ -147,11 +95,13 @@ def show_plan(plan: SubmissionPlan) -> None:
             continue
         name = Path(checked.path).name
         for issue in checked.errors[:20]:
-            stderr.print(f"[red]error[/] {name}:{issue.line}: {issue.message}", highlight=False)
+            where = f"{name}:{issue.line}" if issue.line is not None else f"{name} (file)"
+            stderr.print(f"[red]error[/] {where}: {issue.message}", highlight=False)
         if len(checked.errors) > 20:
             stderr.print(f"… and {len(checked.errors) - 20} more errors in {name}", highlight=False)
         for issue in checked.warnings[:5]:
-            stderr.print(f"[yellow]warning[/] {name}:{issue.line}: {issue.message}", highlight=False)
+            where = f"{name}:{issue.line}" if issue.line is not None else f"{name} (file)"
+            stderr.print(f"[yellow]warning[/] {where}: {issue.message}", highlight=False)
     if plan.estimate is not None:
         stderr.print(f"cost: {plan.estimate.describe()}", highlight=False)
     elif plan.cost_note:
@@ -161,64 +111,25 @@ def show_plan(plan: SubmissionPlan) -> None:
 # -- watching --------------------------------------------------------------------------------------------
 
 
-def follow(monitor: Monitor, job: JobRecord, *, json_out: bool = False) -> JobRecord:
-    """Watch one job to its end with a progress bar and live loss on stderr; returns its final record."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from tunedeck.jobs.monitor import UpdateKind
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=False) as bar:
-        task = bar.add_task(f"{job.id} {job.display_state}", total=None)
-        loss = ""
-        for update in monitor.watch(job.id):
-            job = update.job
-            for event in update.events:
-                metrics = event.metrics or {}
-                if "step" in metrics:
-                    total = metrics.get("total_steps")
-                    bar.update(task, completed=metrics["step"], total=total if total else None)
-                    parts = [
-                        f"{k}={metrics[k]:.4f}" for k in ("train_loss", "valid_loss") if metrics.get(k) is not None
-                    ]
-                    loss = " ".join(parts)
-                    if not stderr.is_terminal and not json_out:
-                        # No live bar in a log or pipe: one line per step keeps the progress visible there.
-                        of = f"/{int(total)}" if total else ""
-                        bar.console.print(f"step {int(metrics['step'])}{of} {loss}", highlight=False)
-                elif not json_out:
-                    bar.console.print(f"[dim]{event.created_at:%H:%M:%S}[/] {event.message}", highlight=False)
-            if update.kind in (UpdateKind.UNKNOWN, UpdateKind.RATE_LIMITED):
-                wait = f" (asking again in {update.retry_in_s:.0f}s)" if update.retry_in_s else ""
-                bar.console.print(f"[yellow]{update.detail}[/]{wait}", highlight=False)
-            bar.update(task, description=f"{job.id} {job.display_state} {loss}".rstrip())
-    job = monitor.store.require_job(job.id)
-    colour = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}.get(job.state.value, "white")
-    stderr.print(f"[{colour}]{job.display_state}[/] {job.fine_tuned_model or job.error or ''}", highlight=False)
-    return job
-
-
 @app.command("watch")
-def watch_cmd(job_ref: JobArg, json_out: JsonOpt = False) -> None:
+def watch_cmd(ctx: typer.Context, job_ref: JobArg, json_out: JsonOpt = False) -> None:
     """Follow a job until it finishes (exit 0 succeeded, 1 failed, 4 cancelled, 3 unknown)."""
-    workspace = open_workspace()
-    workspace.reconcile()
-    job = find(workspace, job_ref)
-    if job.submission != "submitted":
-        raise UsageError(
-            f"Job {job.id} was never submitted ({job.submission}).", f"Retry: tunedeck jobs retry {job.id}"
-        )
-    job = follow(workspace.monitor(), job, json_out=json_out)
+    from tunedeck.jobs.actions import exit_code_for, job_as_dict
+
+    ws = workspace(ctx)
+    ws.jobs.reconcile()
+    job = follow(ws, ws.jobs.find(job_ref), json_out=json_out)
     if json_out:
-        emit_json(job_json(workspace, job, history=True))
+        emit_json(job_as_dict(job, ws.jobs.detail(job.id)))
     raise typer.Exit(int(exit_code_for(job)))
 
 
-# -- list / show / cancel / retry ------------------------------------------------------------------------
+# -- list / show / cancel / retry / forget ---------------------------------------------------------------
 
 
 @app.command("list")
 def list_cmd(
+    ctx: typer.Context,
     provider: Annotated[str | None, typer.Option("--provider", "-p")] = None,
     active: Annotated[bool, typer.Option("--active", help="Only jobs that have not finished.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh", help="Ask the providers about unfinished jobs first.")] = False,
@@ -226,22 +137,25 @@ def list_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Jobs recorded in the store, newest first."""
-    workspace = open_workspace()
+    from tunedeck.jobs.actions import job_as_dict
+
+    ws = workspace(ctx)
     if refresh:
-        workspace.reconcile()
-        monitor = workspace.monitor()
-        for job in monitor.pollable_jobs():
-            monitor.poll_job(job)
-    jobs = workspace.store.list_jobs(unfinished_only=active, provider=provider, limit=limit)
+        ws.jobs.refresh()
+    jobs = ws.jobs.all(provider=provider, active=active, limit=limit)
     if json_out:
-        emit_json([job_json(workspace, j) for j in jobs])
+        emit_json([job_as_dict(j) for j in jobs])
         return
     if not jobs:
         stderr.print("No jobs yet. Submit one with `tunedeck jobs submit DATASET --provider P --model M`.")
         return
     from rich.table import Table
 
-    table = Table("id", "provider", "base model", "state", "created", "fine-tuned model", "est.", "actual")
+    table = Table()
+    # What users copy (ids, states, dates, model names) wraps and is never cut; the rest may be shortened.
+    for header in ("id", "provider", "base model", "state", "created", "fine-tuned model", "est.", "actual"):
+        kept = header in ("id", "state", "created", "fine-tuned model", "base model")
+        table.add_column(header, overflow="fold" if kept else "ellipsis", min_width=10 if kept else None)
     for j in jobs:
         table.add_row(
             j.id,
@@ -250,23 +164,26 @@ def list_cmd(
             j.display_state,
             f"{j.created_at:%Y-%m-%d %H:%M}",
             j.fine_tuned_model or "",
-            _money(j.estimated_cost_usd),
-            _money(j.actual_cost_usd),
+            money(j.estimated_cost_usd),
+            money(j.actual_cost_usd),
         )
     stdout.print(table)
 
 
 @app.command("show")
 def show_cmd(
+    ctx: typer.Context,
     job_ref: JobArg,
     events: Annotated[bool, typer.Option("--events", help="Include every recorded event.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """One job: spec, state history, metrics and costs."""
-    workspace = open_workspace()
-    job = find(workspace, job_ref)
+    """One job: spec, state history, progress, metrics and costs."""
+    from tunedeck.jobs.actions import job_as_dict
+
+    detail = workspace(ctx).jobs.detail(job_ref)
+    job = detail.job
     if json_out:
-        emit_json(job_json(workspace, job, history=True, events=events))
+        emit_json(job_as_dict(job, detail, events=events))
         return
     rows = [
         ("id", job.id),
@@ -274,53 +191,82 @@ def show_cmd(
         ("client key", job.client_key),
         ("base model", job.base_model),
         ("state", f"{job.display_state} {job.state_detail}".strip()),
+        ("progress", detail.progress.describe() or "—"),
         ("fine-tuned model", job.fine_tuned_model or "—"),
         ("error", job.error or "—"),
-        ("estimated", f"{_money(job.estimated_cost_usd)} ({job.estimated_tokens or '?'} tokens)"),
-        ("actual", f"{_money(job.actual_cost_usd)} ({job.billed_tokens or '?'} billed tokens)"),
+        ("estimated", f"{money(job.estimated_cost_usd)} ({job.estimated_tokens or '?'} tokens)"),
+        ("actual", f"{money(job.actual_cost_usd)} ({job.billed_tokens or '?'} billed tokens)"),
         ("created", f"{job.created_at:%Y-%m-%d %H:%M:%S}Z"),
     ]
     for name, value in rows:
         stdout.print(f"[bold]{name:>16}[/] {value}", highlight=False)
-    for change in workspace.store.state_history(job.id):
+    for change in detail.history:
         stdout.print(f"{'':>16} {change.at:%H:%M:%S} {change.state} {change.detail}".rstrip(), highlight=False)
-    recorded = workspace.store.list_events(job.id)
-    metrics = [e.metrics for e in recorded if e.metrics]
-    if metrics:
-        stdout.print(f"[bold]{'last metrics':>16}[/] {dict(metrics[-1])}", highlight=False)
-    for event in recorded if events else []:
+    if detail.metrics:
+        _print_metrics(detail.metrics)
+    for event in detail.events if events else []:
         stdout.print(f"{'':>16} {event.created_at:%H:%M:%S} {event.level} {event.message}", highlight=False)
 
 
+def _print_metrics(metrics: list) -> None:
+    """The last few metrics events as a table: step, losses and whatever else the provider reports."""
+    from rich.table import Table
+
+    shown = metrics[-10:]
+    keys = ["step", "train_loss", "valid_loss"]
+    keys += sorted({k for e in shown for k in (e.metrics or {})} - set(keys) - {"total_steps"})
+    table = Table(*keys, title=f"metrics (last {len(shown)} of {len(metrics)})")
+    for event in shown:
+        values = event.metrics or {}
+        table.add_row(*(_metric(values.get(k)) for k in keys))
+    stdout.print(table)
+
+
+def _metric(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.4f}"
+    return f"{value:,.0f}" if isinstance(value, int | float) else str(value)
+
+
 @app.command("cancel")
-def cancel_cmd(job_ref: JobArg, yes: YesOpt = False, json_out: JsonOpt = False) -> None:
+def cancel_cmd(ctx: typer.Context, job_ref: JobArg, yes: YesOpt = False, json_out: JsonOpt = False) -> None:
     """Ask the provider to cancel a running job (what has been trained so far may still be billed)."""
-    workspace = open_workspace()
-    job = find(workspace, job_ref)
+    from tunedeck.errors import UsageError
+    from tunedeck.jobs.actions import job_as_dict
+
+    ws = workspace(ctx)
+    job = ws.jobs.find(job_ref)
     if job.finished or job.provider_job_id is None:
         raise UsageError(f"Job {job.id} is {job.display_state}; there is nothing to cancel.")
     confirm(f"Cancel {job.id} ({job.provider} {job.provider_job_id})?", yes)
-    remote = workspace.provider(job.provider).cancel_job(job.provider_job_id)
-    workspace.store.record_status(job.id, remote)
-    job = workspace.store.require_job(job.id)
+    job = ws.jobs.cancel(job.id)
     if json_out:
-        emit_json(job_json(workspace, job))
+        emit_json(job_as_dict(job))
     else:
         stderr.print(f"{job.id}: {job.display_state}", highlight=False)
 
 
 @app.command("retry")
-def retry_cmd(job_ref: JobArg, json_out: JsonOpt = False) -> None:
+def retry_cmd(ctx: typer.Context, job_ref: JobArg, json_out: JsonOpt = False) -> None:
     """Submit again a job marked "not submitted", with its original client key (never a duplicate)."""
-    from tunedeck.jobs.submit import retry_submission
+    from tunedeck.jobs.actions import job_as_dict
 
-    workspace = open_workspace()
-    workspace.reconcile()
-    job = find(workspace, job_ref)
-    if job.submission == "submitted":
-        raise UsageError(f"Job {job.id} is already submitted ({job.provider_job_id}).")
-    job = retry_submission(workspace.store, workspace.provider(job.provider), job.id)
+    job = workspace(ctx).jobs.retry(job_ref)
     if json_out:
-        emit_json(job_json(workspace, job))
+        emit_json(job_as_dict(job))
     else:
         stderr.print(f"[green]submitted[/] {job.id} ({job.provider} job {job.provider_job_id})", highlight=False)
+
+
+@app.command("forget")
+def forget_cmd(ctx: typer.Context, job_ref: JobArg, json_out: JsonOpt = False) -> None:
+    """Remove a submission that never reached a provider (`not-submitted`); submitted jobs are kept."""
+    from tunedeck.jobs.actions import job_as_dict
+
+    job = workspace(ctx).jobs.forget(job_ref)
+    if json_out:
+        emit_json(job_as_dict(job) | {"forgotten": True})
+    else:
+        stderr.print(f"forgot {job.id} ({job.display_state})", highlight=False)

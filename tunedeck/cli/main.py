@@ -8,6 +8,7 @@ import typer
 
 from tunedeck import __version__
 from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
+from tunedeck.cli.context import state
 from tunedeck.cli.output import report_error, stderr
 from tunedeck.errors import TunedeckError
 from tunedeck.exitcodes import ExitCode
@@ -40,6 +41,7 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Bare `tunedeck` opens the terminal UI (not built yet: it prints this help instead)."""
+    state(ctx)  # the workspace travels in the context: opened on first use, closed when the command ends
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         stderr.print("[dim]The terminal UI is not part of this release yet; every action is a subcommand.[/]")

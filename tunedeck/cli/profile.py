@@ -9,13 +9,14 @@ from typing import Any
 
 import typer
 
+from tunedeck.cli.context import workspace
 from tunedeck.cli.output import emit_json, stderr, stdout
 from tunedeck.errors import UsageError
 
 app = typer.Typer(
     help="Profiles: a system prompt, few-shot examples, remembered facts and cited document retrieval, "
     "for Claude or any chat model. Found by NAME in ./profiles/, ./examples/profiles/, then the user "
-    "config dir's profiles/ (first match wins), or by path.",
+    "config dir's profiles/ (first match wins; `profile list` prints the paths), or by path.",
     no_args_is_help=True,
 )
 
@@ -25,55 +26,50 @@ JSON_OPT = typer.Option(False, "--json", help="Write JSON to stdout.")
 DATASET_ARG = typer.Argument(..., help="Held-out chat dataset (last user turn = question, last reply = reference).")
 
 
-def _settings() -> Any:
-    from tunedeck.settings import load_settings
-
-    return load_settings()
-
-
 def _load(name: str) -> tuple[Any, Path, Any]:
     from tunedeck.profiles.loader import load_profile
+    from tunedeck.settings import load_settings
 
-    settings = _settings()
+    settings = load_settings()
     profile, path = load_profile(name, settings)
     return profile, path, settings
 
 
 @app.command("list")
-def list_cmd(json_out: bool = JSON_OPT) -> None:
+def list_cmd(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """List the profiles in the search path (a name found earlier shadows later ones)."""
-    from tunedeck.profiles.loader import list_profiles
-
-    refs = list_profiles(_settings())
+    actions = workspace(ctx).profiles
+    refs = actions.all()
     if json_out:
         emit_json([{"name": r.name, "path": str(r.path), "origin": r.origin} for r in refs])
         return
     if not refs:
-        stderr.print("No profiles found in ./profiles, ./examples/profiles or the user config dir's profiles/.")
+        where = ", ".join(str(p) for p in actions.search_dirs())
+        stderr.print(f"No profiles found in: {where}.", highlight=False, markup=False)
         return
     for ref in refs:
         _out(f"{ref.name}\t{ref.origin}\t{ref.path}")
 
 
 @app.command("show")
-def show_cmd(name: str = typer.Argument(..., help="Profile name or path."), json_out: bool = JSON_OPT) -> None:
+def show_cmd(
+    ctx: typer.Context, name: str = typer.Argument(..., help="Profile name or path."), json_out: bool = JSON_OPT
+) -> None:
     """Show a profile's settings and the facts it injects (stored facts are numbered for `forget`)."""
-    from tunedeck.profiles.memory import memory_file, read_facts
-
-    profile, path, settings = _load(name)
-    facts_path = memory_file(profile, settings)
-    stored = read_facts(facts_path)
-    data = {
-        "path": str(path),
-        "profile": profile.model_dump(mode="json"),
-        "memory_file": str(facts_path),
-        "stored_facts": stored,
-    }
+    view = workspace(ctx).profiles.show(name)
+    profile = view.profile
     if json_out:
-        emit_json(data)
+        emit_json(
+            {
+                "path": str(view.path),
+                "profile": profile.model_dump(mode="json"),
+                "memory_file": str(view.memory_file),
+                "stored_facts": view.stored_facts,
+            }
+        )
         return
     _out(f"{profile.name}  {profile.description}".rstrip())
-    _out(f"file:      {path}")
+    _out(f"file:      {view.path}")
     _out(f"target:    {profile.provider}:{profile.model}  (layout {profile.resolved_layout()})")
     if profile.few_shot:
         fs = profile.few_shot
@@ -81,41 +77,40 @@ def show_cmd(name: str = typer.Argument(..., help="Profile name or path."), json
     if profile.retrieval:
         rt = profile.retrieval
         _out(f"retrieval: top {rt.top_k} from {rt.docs} ({rt.glob})")
-    _out(f"memory:    {facts_path}")
+    _out(f"memory:    {view.memory_file}")
     for fact in profile.memory.facts:
         _out(f"   -  {fact}  (inline)")
-    for number, fact in enumerate(stored, start=1):
+    for number, fact in enumerate(view.stored_facts, start=1):
         _out(f"  {number:>2}. {fact}")
     if profile.system:
         _out("system:\n" + profile.system.strip())
 
 
 @app.command("remember")
-def remember_cmd(name: str = typer.Argument(...), fact: str = typer.Argument(..., help="One fact, one line.")) -> None:
+def remember_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    fact: str = typer.Argument(..., help="One fact, one line."),
+) -> None:
     """Store a fact about the user that the profile injects into every prompt."""
-    from tunedeck.profiles.memory import memory_file, remember
-
-    profile, _path, settings = _load(name)
-    target = memory_file(profile, settings)
-    facts = remember(target, fact)
+    target, facts = workspace(ctx).profiles.remember(name, fact)
     stderr.print(f"Remembered ({len(facts)} stored fact(s) in {target}).", markup=False, highlight=False)
 
 
 @app.command("forget")
 def forget_cmd(
+    ctx: typer.Context,
     name: str = typer.Argument(...),
     which: str = typer.Argument(..., help="The fact's number (see `profile show`) or its text."),
 ) -> None:
     """Remove a stored fact (facts written in the profile file are edited there)."""
-    from tunedeck.profiles.memory import forget, memory_file
-
-    profile, _path, settings = _load(name)
-    removed, _left = forget(memory_file(profile, settings), which)
+    removed = workspace(ctx).profiles.forget(name, which)
     stderr.print(f"Forgot: {removed}", highlight=False, markup=False)
 
 
 @app.command("chat")
 def chat_cmd(
+    ctx: typer.Context,
     name: str = typer.Argument(..., help="Profile name or path."),
     provider: str | None = PROVIDER_OPT,
     model: str | None = MODEL_OPT,
@@ -128,35 +123,24 @@ def chat_cmd(
     temperature: float | None = typer.Option(None, "--temperature", min=0.0, max=2.0),
 ) -> None:
     """Answer with the profile: streams the reply, then lists the sources it cited."""
-    from tunedeck.profiles.runtime import ProfileRuntime
-
-    profile, path, settings = _load(name)
     if (json_out or show_prompt) and message is None:
         raise UsageError("--json and --show-prompt need --message.", 'Add --message "your question".')
-    target = provider or profile.provider
-    with ProfileRuntime.open(profile, path, settings, target) as runtime:
+    session = workspace(ctx).profiles.session(
+        name, provider=provider, model=model, max_tokens=max_tokens, temperature=temperature
+    )
+    with session:
         if show_prompt:
             assert message is not None
-            prompt = runtime.prepare(message)
+            prompt = session.prepare(message)
             if json_out:
                 emit_json(dataclasses.asdict(prompt) | {"chat_messages": prompt.chat_messages()})
             else:
                 _out(prompt.render())
             return
-        from providers.registry import get_provider  # deferred: adapters pull in their SDKs
-
-        turn = _Turn(
-            runtime,
-            get_provider(target, settings),
-            model or profile.model,
-            max_tokens or profile.max_tokens,
-            profile.temperature if temperature is None else temperature,
-            json_out,
-        )
         if message is not None:
-            turn.ask(message)
+            _ask(session, message, json_out)
             return
-        _repl(turn)
+        _repl(session)
 
 
 @app.command("eval")
@@ -210,62 +194,28 @@ def eval_cmd(
         _print_eval(summary)
 
 
-class _Turn:
-    """One chat session's state: the runtime, the adapter and the conversation so far."""
+def _ask(session: Any, question: str, json_out: bool) -> None:
+    def stream(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
-    def __init__(self, runtime: Any, adapter: Any, model: str, max_tokens: int, temperature: float, json_out: bool):
-        self.runtime, self.adapter, self.model = runtime, adapter, model
-        self.max_tokens, self.temperature, self.json_out = max_tokens, temperature, json_out
-        self.history: list[tuple[str, str]] = []
-
-    def ask(self, question: str) -> str:
-        from tunedeck.profiles.runtime import cited_sources
-
-        prompt = self.runtime.prepare(question, self.history)
-        parts: list[str] = []
-        last: Any = None
-        stream = self.adapter.chat(
-            self.model, prompt.chat_messages(), max_tokens=self.max_tokens, temperature=self.temperature
-        )
-        for chunk in stream:
-            if chunk.text:
-                parts.append(chunk.text)
-                if not self.json_out:
-                    sys.stdout.write(chunk.text)
-                    sys.stdout.flush()
-            if chunk.finish_reason is not None:
-                last = chunk
-        answer = "".join(parts)
-        cited = cited_sources(answer, prompt.sources)
-        self.history += [("user", question), ("assistant", answer)]
-        if self.json_out:
-            emit_json(
-                {
-                    "answer": answer,
-                    "model": self.model,
-                    "layout": prompt.layout,
-                    "sources": [dataclasses.asdict(s) | {"label": s.label} for s in prompt.sources],
-                    "cited": [s.label for s in cited],
-                    "finish_reason": getattr(last, "finish_reason", None),
-                    "prompt_tokens": getattr(last, "prompt_tokens", None),
-                    "completion_tokens": getattr(last, "completion_tokens", None),
-                }
-            )
-            return answer
-        sys.stdout.write("\n")
-        if cited:
-            _out("\nSources:")
-            for source in cited:
-                _out(f"  [{source.index}] {source.label}")
-        elif prompt.sources:
-            # Small models often ignore the citation rule; show what they were given anyway.
-            _out("\nRetrieved (not cited):")
-            for source in prompt.sources:
-                _out(f"  [{source.index}] {source.label}")
-        return answer
+    answer = session.ask(question, on_text=None if json_out else stream)
+    if json_out:
+        emit_json(answer.as_dict())
+        return
+    sys.stdout.write("\n")
+    if answer.cited:
+        _out("\nSources:")
+        for source in answer.cited:
+            _out(f"  [{source.index}] {source.label}")
+    elif answer.prompt.sources:
+        # Small models often ignore the citation rule; show what they were given anyway.
+        _out("\nRetrieved (not cited):")
+        for source in answer.prompt.sources:
+            _out(f"  [{source.index}] {source.label}")
 
 
-def _repl(turn: _Turn) -> None:
+def _repl(session: Any) -> None:
     stderr.print("[dim]Ask a question; an empty line, /exit or Ctrl-D quits.[/]")
     while True:
         try:
@@ -275,7 +225,7 @@ def _repl(turn: _Turn) -> None:
             break
         if not question or question in {"/exit", "/quit"}:
             break
-        turn.ask(question)
+        _ask(session, question, json_out=False)
         sys.stdout.write("\n")
 
 

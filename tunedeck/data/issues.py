@@ -65,17 +65,18 @@ WARNING_CODES = frozenset(
 
 
 class Issue(BaseModel):
-    """One problem at one place. `line` is 1-based; for a CSV record, the line where it starts."""
+    """One problem at one place. `line` is 1-based (for a CSV record, the line where it starts); None for a
+    problem of the whole file (too few examples), which no line can fix alone."""
 
     model_config = ConfigDict(frozen=True)
 
-    line: int
+    line: int | None
     code: str
     message: str
     severity: Severity = "error"
 
 
-def issue(line: int, code: Code, message: str) -> Issue:
+def issue(line: int | None, code: Code, message: str) -> Issue:
     """Build an issue whose severity follows from its code, so the two never disagree."""
     return Issue(line=line, code=code.value, message=message, severity="warning" if code in WARNING_CODES else "error")
 

@@ -97,7 +97,9 @@ class TokenCounter:
 
     def __enter__(self) -> TokenCounter:
         if self._workers:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context(worker_start_method()))
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=multiprocessing.get_context(worker_start_method())
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -108,7 +108,7 @@ def validate_file(
             f"The file is {resolved.value}, but {provider} fine-tuning takes {rules.native_format.value}; "
             f"convert it with `tunedeck data convert {path.name} OUT --to {rules.native_format.value}`."
         )
-        problems.append(issue(1, Code.FORMAT_NOT_ACCEPTED, message))
+        problems.append(issue(None, Code.FORMAT_NOT_ACCEPTED, message))
     stats = DatasetStats(format=resolved.value, provider=provider, model=model, token_limit=limit)
     collector = StatsCollector()
     seen: dict[int, int] = {}
@@ -188,7 +188,7 @@ def validate_file(
 
     problems.extend(_file_level(stats, systems, 1 if validation_set else rules.min_examples, provider, validation_set))
     _finish_stats(stats, collector, counter, token_method, tokens_estimated, epochs, settings)
-    problems.items.sort(key=lambda p: p.line)
+    problems.items.sort(key=lambda p: (p.line is None, p.line or 0))  # file-level problems after the lines
     errors = [p for p in problems.items if p.severity == "error"]
     warnings = [p for p in problems.items if p.severity == "warning"]
     n_warnings = sum(n for code, n in problems.counts.items() if code in WARNING_CODES)
@@ -217,7 +217,7 @@ def _file_level(
     if n < minimum:
         found.append(
             issue(
-                1,
+                None,
                 Code.TOO_FEW_EXAMPLES,
                 f"{n} usable example(s); {provider} needs at least {minimum}. Add examples or fix the broken ones.",
             )
@@ -225,7 +225,7 @@ def _file_level(
     elif n < RECOMMENDED_MIN_EXAMPLES and not validation_set:
         found.append(
             issue(
-                1,
+                None,
                 Code.FEW_EXAMPLES,
                 f"Only {n} examples; 100–200 good examples is the usual floor for clear gains.",
             )

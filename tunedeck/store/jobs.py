@@ -184,26 +184,41 @@ class JobStore:
                 )
                 if cursor.rowcount:
                     fresh.append(
-                        EventRecord(job_id, event.id, event.created_at, event.level, event.message, event.metrics)
-                    )
+                        EventRecord(
+                            job_id, event.id, event.created_at, event.level, event.message, event.metrics,
+                            seq=int(cursor.lastrowid or 0),
+                        )
+                    )  # fmt: skip
             if fresh:
                 newest = max(fresh, key=lambda e: e.created_at)
                 conn.execute("UPDATE jobs SET last_event_id = ? WHERE id = ?", (newest.event_id, job_id))
         return fresh
 
-    def list_events(self, job_id: str) -> list[EventRecord]:
-        rows = self.db.query("SELECT * FROM job_events WHERE job_id = ? ORDER BY created_at, id", (job_id,))
-        return [
-            EventRecord(
-                job_id=r["job_id"],
-                event_id=r["event_id"],
-                created_at=stored_time(r["created_at"]),
-                level=r["level"],
-                message=r["message"],
-                metrics=orjson.loads(r["metrics_json"]) if r["metrics_json"] else None,
-            )
-            for r in rows
-        ]
+    def list_events(self, job_id: str, *, after_seq: int = 0) -> list[EventRecord]:
+        """A job's events in the order they happened; `after_seq` gives only those recorded after it."""
+        rows = self.db.query(
+            "SELECT * FROM job_events WHERE job_id = ? AND id > ? ORDER BY created_at, id", (job_id, after_seq)
+        )
+        return [_event(r) for r in rows]
+
+    def events_after(self, after_seq: int) -> list[EventRecord]:
+        """Every event recorded (by any process) after `after_seq`, in recording order: what watchers follow."""
+        rows = self.db.query("SELECT * FROM job_events WHERE id > ? ORDER BY id", (after_seq,))
+        return [_event(r) for r in rows]
+
+    def last_event_seq(self) -> int:
+        row = self.db.query_one("SELECT COALESCE(MAX(id), 0) AS seq FROM job_events")
+        return int(row["seq"]) if row else 0
+
+    def forget_job(self, job_id: str) -> None:
+        """Remove a submission that never reached a provider (with its history); refuses any other job."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT submission FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or row["submission"] != Submission.NOT_SUBMITTED.value:
+                raise ValueError(f"job {job_id} is not a 'not-submitted' job")
+            conn.execute("DELETE FROM job_events WHERE job_id = ?", (job_id,))
+            conn.execute("DELETE FROM job_states WHERE job_id = ?", (job_id,))
+            conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
     # -- lookups ----------------------------------------------------------------------------------------
 
@@ -288,4 +303,16 @@ def _job(row: sqlite3.Row) -> JobRecord:
         actual_cost_usd=row["actual_cost_usd"],
         last_event_id=row["last_event_id"],
         finished_at=from_iso(row["finished_at"]),
+    )
+
+
+def _event(row: sqlite3.Row) -> EventRecord:
+    return EventRecord(
+        job_id=row["job_id"],
+        event_id=row["event_id"],
+        created_at=stored_time(row["created_at"]),
+        level=row["level"],
+        message=row["message"],
+        metrics=orjson.loads(row["metrics_json"]) if row["metrics_json"] else None,
+        seq=int(row["id"]),
     )

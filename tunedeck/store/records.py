@@ -44,13 +44,6 @@ class Submission(StrEnum):
 
 
 @dataclass(frozen=True)
-class StackOutputs:
-    stack: str
-    outputs: dict[str, Any]
-    saved_at: datetime
-
-
-@dataclass(frozen=True)
 class DatasetRecord:
     id: int
     provider: str
@@ -77,6 +70,8 @@ class EventRecord:
     level: str
     message: str
     metrics: Mapping[str, float] | None = None
+    seq: int = 0
+    """The store's insertion order across every process: watchers follow a job by the last `seq` they saw."""
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,14 @@
-"""Pulumi stack outputs, saved after each `up` so other commands need not ask Pulumi again."""
+"""Pulumi stack outputs, saved after each `up` so other commands (and machines without Pulumi) need not ask again."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from tunedeck.store.db import Database
-from tunedeck.store.records import StackOutputs, stored_time, to_iso, utcnow
-
-SAVED_AT_KEY = "saved_at"
+from tunedeck.store.records import stored_time, to_iso, utcnow
 
 
 class StackStore:
@@ -25,19 +24,12 @@ class StackStore:
                 (stack, payload, to_iso(utcnow())),
             )
 
-    def get_stack_outputs(self, stack: str) -> dict[str, Any] | None:
-        """The saved outputs plus a `saved_at` key (ISO-8601 UTC string); None when the stack was never saved."""
-        record = self.get_stack_record(stack)
-        if record is None:
-            return None
-        return {**record.outputs, SAVED_AT_KEY: record.saved_at.isoformat()}
-
-    def get_stack_record(self, stack: str) -> StackOutputs | None:
+    def load_stack_outputs(self, stack: str) -> tuple[dict[str, Any], datetime] | None:
+        """The saved outputs and when they were saved; None when the stack was never saved."""
         row = self.db.query_one("SELECT * FROM stack_outputs WHERE stack = ?", (stack,))
         if row is None:
             return None
-        outputs = orjson.loads(row["outputs_json"])
-        return StackOutputs(stack=row["stack"], outputs=outputs, saved_at=stored_time(row["saved_at"]))
+        return orjson.loads(row["outputs_json"]), stored_time(row["saved_at"])
 
     def forget_stack_outputs(self, stack: str) -> None:
         """Called after `destroy`: the outputs no longer describe anything that exists."""
