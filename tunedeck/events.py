@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -245,26 +245,44 @@ class EventBus:
                 with self._lock, contextlib.suppress(ValueError):
                     self._subscriptions.remove(subscription)
 
-    async def stream(self, accepts: Predicate | None = None) -> AsyncIterator[Any]:
-        """Events as an async iterator on the running loop, whatever thread publishes them."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-
-        def forward(event: Any) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed: the stream is over anyway
-                loop.call_soon_threadsafe(queue.put_nowait, event)
-
-        unsubscribe = self.subscribe(forward, accepts)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            unsubscribe()
+    def stream(self, accepts: Predicate | None = None) -> EventStream:
+        """Events as an async iterator on the running loop, whatever thread publishes them. Subscribed from the
+        moment it is made (call it from the loop), so nothing published before the first `await` is lost."""
+        return EventStream(self, accepts)
 
     @property
     def subscriber_count(self) -> int:
         with self._lock:
             return len(self._subscriptions)
+
+
+class EventStream:
+    """An async iterator over a bus's events; `aclose()` (or leaving `async with`) unsubscribes."""
+
+    def __init__(self, bus: EventBus, accepts: Predicate | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        def forward(event: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: the stream is over anyway
+                loop.call_soon_threadsafe(self._queue.put_nowait, event)
+
+        self._unsubscribe = bus.subscribe(forward, accepts)
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._queue.get()
+
+    async def aclose(self) -> None:
+        self._unsubscribe()
+
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def for_job(job_id: str) -> Predicate:

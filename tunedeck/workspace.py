@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tunedeck.errors import UsageError
-from tunedeck.events import EndpointUsed, EventBus, MonitorStopped, Predicate, Subscriber
+from tunedeck.events import EndpointUsed, EventBus, EventStream, MonitorStopped, Predicate, Subscriber
 from tunedeck.jobs.backoff import BackoffPolicy
 from tunedeck.provider_pool import ProviderPool
 from tunedeck.store import Store
@@ -100,8 +100,8 @@ class Workspace:
         """Thread-safe callback per event (on the publishing thread); returns the unsubscribe function."""
         return self.bus.subscribe(callback, accepts)
 
-    def stream(self, accepts: Predicate | None = None) -> AsyncIterator[Any]:
-        """The same events as an async iterator on the running loop."""
+    def stream(self, accepts: Predicate | None = None) -> EventStream:
+        """The same events as an async iterator on the running loop (subscribed as soon as it is made)."""
         return self.bus.stream(accepts)
 
     # -- providers --------------------------------------------------------------------------------------
