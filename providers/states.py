@@ -62,12 +62,6 @@ def vertex_status(raw: str, detail_state: str | None = None) -> JobStatus:
     return JobStatus(state, raw, detail)
 
 
-def can_transition(previous: JobState, new: JobState) -> bool:
-    """Finished is final; before that any move is legal (Vertex may go from running back to waiting for
-    capacity, OpenAI from running to paused and back)."""
-    return new is previous if previous.finished else True
-
-
 def advance(previous: JobStatus | None, observed: JobStatus) -> JobStatus:
     """The status to record after observing `observed`: finished is final, and an unknown raw state keeps
     the last known neutral state (with the new raw state beside it) instead of erasing it."""

@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from providers.base import JobEvent, JobState, ProviderJob, TuningSpec
+from providers.base import JobEvent, JobState, JobStatus, ProviderJob, TuningSpec
+from providers.states import advance
 from tunedeck.store.db import Database
 from tunedeck.store.records import (
     EventRecord,
@@ -130,8 +131,11 @@ class JobStore:
 
     def _apply_status(self, conn: sqlite3.Connection, job_id: str, remote: ProviderJob) -> bool:
         now = to_iso(utcnow())
-        row = conn.execute("SELECT state, raw_state FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        status = remote.status
+        row = conn.execute("SELECT state, raw_state, state_detail FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        # The state machine: a finished job stays finished whatever a stale read says (a poll racing a cancel),
+        # and a raw state we do not know keeps the last known neutral state beside it.
+        previous = JobStatus(JobState(row["state"]), row["raw_state"], row["state_detail"]) if row else None
+        status = advance(previous, remote.status)
         changed = row is None or (row["state"], row["raw_state"]) != (status.state.value, status.raw_state)
         finished_at = to_iso(remote.finished_at) or (now if status.state.finished else None)
         conn.execute(
