@@ -27,3 +27,22 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     MODEL_CACHE.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("TUNEDECK_CACHE_DIR", str(MODEL_CACHE))
     return home
+
+
+# Tests that load or train the real SmolLM2 model (through these fixtures, or by calling the trainer or engine on the
+# shared model cache) are slow: `pytest -m "not slow"` stays a fast inner loop, CI runs them all.
+REAL_MODEL_FIXTURES = frozenset({"model_dir", "tiny_trained_adapter"})
+REAL_MODEL_TESTS = frozenset(
+    {
+        "test_should_stop_cancels_promptly",
+        "test_nothing_to_learn_is_a_usage_error",
+        "test_resuming_after_the_last_epoch_republishes_the_same_adapter",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & REAL_MODEL_FIXTURES or item.originalname in REAL_MODEL_TESTS:  # type: ignore[attr-defined]
+            item.add_marker(pytest.mark.slow)
