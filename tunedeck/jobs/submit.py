@@ -223,7 +223,11 @@ def dataset_paths_spec(
 
 # -- planning: validate, estimate, then submit (what `jobs submit` and the TUI's submit screen both call) ---
 
-FINE_TUNABLE = ("openai", "vertex", "local")
+def fine_tunable() -> list[str]:
+    """Providers whose capability data says they fine-tune."""
+    from providers.capabilities import CAPABILITIES
+
+    return [name for name, caps in CAPABILITIES.items() if caps.fine_tuning]
 
 
 @dataclass
@@ -257,8 +261,8 @@ def plan_submission(
         from providers.anthropic_adapter import PROFILE_HINT  # the adapter's own words, so both say the same
 
         raise UsageError("Anthropic has no public fine-tuning API for Claude.", PROFILE_HINT)
-    if provider not in FINE_TUNABLE:
-        raise UsageError(f"{provider} does not offer fine-tuning here.", f"Use one of: {', '.join(FINE_TUNABLE)}.")
+    if provider not in fine_tunable():
+        raise UsageError(f"{provider} does not offer fine-tuning here.", f"Use one of: {', '.join(fine_tunable())}.")
     from tunedeck.data.validate import validate_file
     from tunedeck.events import ignore
 
