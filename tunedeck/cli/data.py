@@ -2,17 +2,17 @@
 
 The commands only parse options and format results; the work is done by `tunedeck.data`, which the
 TUI calls too. Human output goes to stdout, `--json` replaces it with one JSON document, and
-progress bars and error messages go to stderr.
+progress bars go to stderr. Errors are raised as TunedeckError and reported by the one error path
+(`tunedeck.cli.errorpath`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -20,11 +20,10 @@ from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingCo
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from tunedeck.cli.output import emit_json, report_error, stderr, stdout
+from tunedeck.cli.output import emit_json, stderr, stdout
 from tunedeck.data.formats import DatasetFormat
 from tunedeck.data.issues import Issue
 from tunedeck.data.stats import DatasetStats, Distribution
-from tunedeck.errors import TunedeckError
 from tunedeck.events import ProgressAdvanced, Publish, ignore
 from tunedeck.exitcodes import ExitCode
 
@@ -35,27 +34,11 @@ PROGRESS_MIN_BYTES = 20 * 1024 * 1024
 SHOW_ERRORS = 20
 SHOW_WARNINGS = 10
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 class ProviderChoice(StrEnum):
     OPENAI = "openai"
     VERTEX = "vertex"
     LOCAL = "local"
-
-
-def _handles_errors(command: F) -> F:
-    """Our errors become a title, a hint and their exit code, also when the app runs under CliRunner."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except TunedeckError as error:
-            report_error(error)
-            raise typer.Exit(int(error.exit_code)) from error
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextlib.contextmanager
@@ -135,7 +118,6 @@ def _print_stats(stats: DatasetStats) -> None:
 
 
 @app.command()
-@_handles_errors
 def validate(
     file: Annotated[Path, typer.Argument(help="The dataset (JSONL or CSV).")],
     provider: Annotated[
@@ -192,7 +174,6 @@ def validate(
 
 
 @app.command()
-@_handles_errors
 def stats(
     file: Annotated[Path, typer.Argument(help="The dataset (JSONL or CSV).")],
     provider: Annotated[
@@ -238,7 +219,6 @@ def stats(
 
 
 @app.command()
-@_handles_errors
 def convert(
     source: Annotated[Path, typer.Argument(help="The dataset to read.")],
     target: Annotated[Path, typer.Argument(help="Where to write (never the input).")],
@@ -270,7 +250,6 @@ def convert(
 
 
 @app.command()
-@_handles_errors
 def split(
     source: Annotated[Path, typer.Argument(help="The dataset to split.")],
     validation: Annotated[float, typer.Option("--validation", "-v", help="Share for validation, e.g. 0.1.")] = 0.1,

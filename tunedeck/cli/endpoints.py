@@ -17,7 +17,19 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Hourly-billed endpoints and loaded models: list, test, tear down.", no_args_is_help=True)
 
-ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="Only this provider.")]
+
+def _known_provider(name: str | None) -> str | None:
+    """Checked while parsing, so a typo is a usage error (exit 2) before anything is listed or asked."""
+    from providers.registry import available_providers
+
+    if name is not None and name not in available_providers():
+        raise typer.BadParameter(f"unknown provider {name!r}; choose one of: {', '.join(available_providers())}.")
+    return name
+
+
+ProviderOpt = Annotated[
+    str | None, typer.Option("--provider", "-p", help="Only this provider.", callback=_known_provider)
+]
 EndpointArg = Annotated[str, typer.Argument(help="Endpoint id or display name (see `endpoints list`).")]
 
 
