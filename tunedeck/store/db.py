@@ -44,7 +44,7 @@ class Database:
                 raise
 
     def _explained(self) -> contextlib.AbstractContextManager[None]:
-        return explained(self.path, what="tunedeck's store", recreate=_RECREATE)
+        return explained(self.path, what="the tunedeck store", recreate=_RECREATE)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

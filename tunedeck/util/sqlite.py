@@ -64,7 +64,7 @@ def is_unusable(exc: BaseException) -> bool:
 def unusable_database(path: Path, exc: BaseException, *, what: str, recreate: str) -> TunedeckError:
     """A sentence for a database that cannot be used: what is wrong, where the file is, and what to do.
 
-    `what` names the database ("tunedeck's store"); `recreate` says what moving it aside costs.
+    `what` names the database ("the tunedeck store"); `recreate` says what moving it aside costs.
     """
     what = what[:1].upper() + what[1:]
     blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
