@@ -1,9 +1,9 @@
 """`tunedeck data …`: validate, stats, convert and split fine-tuning datasets.
 
 The commands only parse options and format results; the work is done by `tunedeck.data`, which the
-TUI calls too. Human output goes to stdout, `--json` replaces it with one JSON document, and
-progress bars go to stderr. Errors are raised as TunedeckError and reported by the one error path
-(`tunedeck.cli.errorpath`).
+TUI calls too. Human output goes to stdout (to stderr when the dataset itself is written to stdout),
+`--json` replaces it with one JSON document, and progress bars go to stderr. Errors are raised as
+TunedeckError and reported by the one error path (`tunedeck.cli.errorpath`).
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from tunedeck.cli.data_outputs import ForceOpt, may_replace, summary_console
 from tunedeck.cli.output import emit_json, stderr, stdout
 from tunedeck.data.formats import DatasetFormat
-from tunedeck.data.issues import Issue
+from tunedeck.data.issues import Code, Issue
 from tunedeck.data.stats import DatasetStats, Distribution
+from tunedeck.errors import TunedeckError
 from tunedeck.events import ProgressAdvanced, Publish, ignore
 from tunedeck.exitcodes import ExitCode
 
@@ -39,6 +42,14 @@ class ProviderChoice(StrEnum):
     OPENAI = "openai"
     VERTEX = "vertex"
     LOCAL = "local"
+
+
+def _no_usable_examples(file: Path, errors: list[Issue], n_examples: int) -> TunedeckError:
+    from tunedeck.data.convert import nothing_usable
+
+    # File-level verdicts ("0 usable examples; needs at least 10") only repeat the title.
+    per_line = [e for e in errors if e.code not in (Code.TOO_FEW_EXAMPLES, Code.FORMAT_NOT_ACCEPTED)]
+    return nothing_usable(file, "there is nothing to measure", per_line, n_examples)
 
 
 @contextlib.contextmanager
@@ -69,13 +80,13 @@ def _progress(path: Path, quiet: bool) -> Iterator[Publish]:
         yield sink
 
 
-def _issue_lines(title: str, issues: list[Issue], limit: int, style: str) -> None:
+def _issue_lines(title: str, issues: list[Issue], limit: int, style: str, console: Console = stdout) -> None:
     if not issues:
         return
     shown = f" (first {limit} of {len(issues)})" if len(issues) > limit else ""
-    stdout.print(f"[bold {style}]{title}{shown}[/]")
+    console.print(f"[bold {style}]{title}{shown}[/]")
     for item in issues[:limit]:
-        stdout.print(
+        console.print(
             f"  line {item.line:>6}  [{style}]{item.code:<26}[/] {escape(item.message)}",
             highlight=False,
             soft_wrap=True,
@@ -207,6 +218,8 @@ def stats(
             settings=load_settings(),
             progress=sink,
         )
+    if report.stats.n_valid_examples == 0:  # an empty or binary file has no statistics worth an exit 0
+        raise _no_usable_examples(file, report.errors, report.stats.n_examples)
     if as_json:
         emit_json(report.stats)
         return
@@ -221,22 +234,27 @@ def stats(
 @app.command()
 def convert(
     source: Annotated[Path, typer.Argument(help="The dataset to read.")],
-    target: Annotated[Path, typer.Argument(help="Where to write (never the input).")],
+    target: Annotated[
+        Path, typer.Argument(help="Where to write (never the input); `-` or a FIFO streams.", allow_dash=True)
+    ],
     to: Annotated[DatasetFormat, typer.Option("--to", "-t", help="Target format.")],
     fmt: Annotated[
         DatasetFormat | None, typer.Option("--format", "-f", help="Input format (default: detected).")
     ] = None,
+    force: ForceOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Write the result as JSON to stdout.")] = False,
 ) -> None:
     """Rewrite a dataset in another format and say what could not be carried over."""
     from tunedeck.data.convert import convert_file
 
+    console = summary_console(target, as_json=as_json)
+    overwrite = may_replace(force, target)
     with _progress(source, as_json) as sink:
-        result = convert_file(source, target, to, fmt, progress=sink)
+        result = convert_file(source, target, to, fmt, progress=sink, overwrite=overwrite)
     if as_json:
         emit_json(result)
     else:
-        stdout.print(
+        console.print(
             f"Wrote {result.n_written:,} of {result.n_read:,} examples ({result.input_format} → "
             f"{result.output_format}) to {escape(result.output_path)}",
             highlight=False,
@@ -244,8 +262,8 @@ def convert(
         )
         for note in result.notes:
             lines = ", ".join(map(str, note.lines))
-            stdout.print(f"  [yellow]not carried[/] {escape(note.message)}: {note.count:,} example(s), lines {lines}…")
-        _issue_lines("Skipped records with errors", result.input_errors, SHOW_ERRORS, "red")
+            console.print(f"  [yellow]not carried[/] {escape(note.message)}: {note.count:,} example(s), lines {lines}…")
+        _issue_lines("Skipped records with errors", result.input_errors, SHOW_ERRORS, "red", console)
     raise typer.Exit(int(ExitCode.BAD_INPUT if result.input_errors else ExitCode.OK))
 
 
@@ -254,29 +272,43 @@ def split(
     source: Annotated[Path, typer.Argument(help="The dataset to split.")],
     validation: Annotated[float, typer.Option("--validation", "-v", help="Share for validation, e.g. 0.1.")] = 0.1,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Same seed, same split.")] = 0,
-    train_out: Annotated[Path | None, typer.Option("--train-out", help="Default: IN stem + .train.jsonl.")] = None,
+    train_out: Annotated[
+        Path | None, typer.Option("--train-out", help="Default: IN stem + .train.jsonl.", allow_dash=True)
+    ] = None,
     validation_out: Annotated[
-        Path | None, typer.Option("--validation-out", help="Default: IN stem + .validation.jsonl.")
+        Path | None,
+        typer.Option("--validation-out", help="Default: IN stem + .validation.jsonl.", allow_dash=True),
     ] = None,
     fmt: Annotated[
         DatasetFormat | None, typer.Option("--format", "-f", help="Input format (default: detected).")
     ] = None,
+    force: ForceOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Write the result as JSON to stdout.")] = False,
 ) -> None:
     """Split deterministically into training and validation files; duplicates stay on one side."""
-    from tunedeck.data.split import split_file
+    from tunedeck.data.reader import resolve_format
+    from tunedeck.data.split import default_outputs, split_file
 
+    if train_out is None or validation_out is None:
+        default_train, default_validation = default_outputs(
+            source, resolve_format(source, fmt, DatasetFormat.OPENAI_CHAT)
+        )
+        train_out, validation_out = train_out or default_train, validation_out or default_validation
+    console = summary_console(train_out, validation_out, as_json=as_json)
+    overwrite = may_replace(force, train_out, validation_out)
     with _progress(source, as_json) as sink:
-        result = split_file(source, validation, seed, train_out, validation_out, fmt, progress=sink)
+        result = split_file(
+            source, validation, seed, train_out, validation_out, fmt, progress=sink, overwrite=overwrite
+        )
     if as_json:
         emit_json(result)
     else:
-        stdout.print(
+        console.print(
             f"{result.n_train:,} training examples → {escape(result.train_path)}\n"
             f"{result.n_validation:,} validation examples → {escape(result.validation_path)}\n"
             f"seed {result.seed}; {result.duplicates:,} duplicate(s) kept with their copies",
             highlight=False,
             soft_wrap=True,
         )
-        _issue_lines("Skipped records with errors", result.skipped, SHOW_ERRORS, "red")
+        _issue_lines("Skipped records with errors", result.skipped, SHOW_ERRORS, "red", console)
     raise typer.Exit(int(ExitCode.BAD_INPUT if result.skipped else ExitCode.OK))

@@ -36,6 +36,7 @@ def demo(
     split = split_file(
         dataset, validation=0.1, seed=0,
         train_out=work_dir / "train.jsonl", validation_out=work_dir / "validation.jsonl",
+        overwrite=True,  # the demo's own work dir: a rerun replaces the last run's split
     )  # fmt: skip
     stderr.print(f"{dataset}: {split.n_train} training / {split.n_validation} validation examples", highlight=False)
     spec = TuningSpec(base_model=steps.BASE_MODEL, training_file=split.train_path, suffix="helpdesk", seed=0)
