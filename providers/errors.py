@@ -28,10 +28,12 @@ _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
     # JSON Web Tokens (service-account assertions, id tokens).
     re.compile(r"(?P<label>)\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
     # A long opaque value after a word that names a secret: "API key provided: 3f9a…", "token=…", "secret: …".
+    # Not tunedeck's own idempotency key ("client key tdk-…"): it is an id users need to see.
     re.compile(
-        r"(?P<label>\b(?:api[_\- ]?key|key|token|secret|password|passwd|credential)s?\b[\"']?"
+        r"(?P<label>(?<!client )(?<!client-)(?<!client_)"
+        r"\b(?:api[_\- ]?key|key|token|secret|password|passwd|credential)s?\b[\"']?"
         r"(?:\s+(?:provided|is|was|given))?\s*[:=]?\s*[\"']?)"
-        r"(?=[A-Za-z0-9+/_\-.=*]{16,})(?=[^\s\"']*\d)[A-Za-z0-9+/_\-.=*]{16,}",
+        r"(?!tdk-)(?=[A-Za-z0-9+/_\-.=*]{16,})(?=[^\s\"']*\d)[A-Za-z0-9+/_\-.=*]{16,}",
         re.IGNORECASE,
     ),
 )

@@ -55,6 +55,8 @@ def test_key_shaped_text_is_redacted(text: str, kept: str) -> None:
         "job ftjob-abc123def456ghi789 failed: training file file-XyZ123 has 3 errors",
         "API key not valid. Please pass a valid API key.",
         "Bearer",
+        "no job carries client key tdk-0f1e2d3c4b5a69788796a5b4c3d2e1f0",  # our idempotency key is an id
+        "label tunedeck-client-key=tdk-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
