@@ -35,12 +35,15 @@ def openai_config(settings: Settings, **overrides: Any) -> OpenAIConfig:
     comes from `api_key=` or from the keyring/environment entry named by `[openai] api_key_name`.
     """
     from providers.openai_adapter import OPENAI_BASE_URL, OpenAIConfig
-    from tunedeck.settings import get_secret
+    from tunedeck.settings import SECRET_ENV_VARS, get_secret
 
     section = {**settings.section("openai"), **overrides}
     base_url = str(section.get("base_url") or OPENAI_BASE_URL)
     official = OpenAIConfig(base_url=base_url).is_official
     api_key = _secret(section.get("api_key"))
+    # Named in error hints: the secret meant for a custom base URL ("openai" is never sent there).
+    named = section.get("api_key_name")
+    key_name = None if official or api_key is not None or named == "openai" else named
     if api_key is None:
         if official:
             api_key = get_secret("openai")
@@ -52,6 +55,8 @@ def openai_config(settings: Settings, **overrides: Any) -> OpenAIConfig:
         organization=section.get("organization"),
         timeout_s=float(section.get("timeout_s", 60.0)),
         max_retries=int(section.get("max_retries", 2)),
+        api_key_name=str(key_name) if key_name else None,
+        api_key_env=SECRET_ENV_VARS.get(str(key_name)) if key_name else None,
     )
 
 

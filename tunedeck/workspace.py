@@ -56,7 +56,7 @@ class Workspace:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: Store | None = None,
         provider_factory: ProviderFactory | None = None,
         *,
         bus: EventBus | None = None,
@@ -69,7 +69,8 @@ class Workspace:
         from tunedeck.stacks import StackActions
 
         self.settings = settings
-        self.store = store
+        self._store = store
+        self._store_lock = threading.Lock()
         self.provider_factory = provider_factory
         self.bus = bus or EventBus()
         self.policy = policy or policy_from_config(settings)
@@ -88,8 +89,16 @@ class Workspace:
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:
         from tunedeck.settings import load_settings
 
-        settings = settings or load_settings()
-        return cls(settings, Store.open(settings), provider_factory)
+        return cls(settings or load_settings(), None, provider_factory)
+
+    @property
+    def store(self) -> Store:
+        """The SQLite store, opened on first use: the data toolkit never needs it, and a damaged store should
+        not stop `data validate`."""
+        with self._store_lock:
+            if self._store is None:
+                self._store = Store.open(self.settings)
+            return self._store
 
     # -- events -----------------------------------------------------------------------------------------
 
@@ -197,7 +206,10 @@ class Workspace:
         """Stop the monitor, close every adapter, then the store. Safe to call twice."""
         self.stop()
         self._pool.close()
-        self.store.close()
+        with self._store_lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     def __enter__(self) -> Workspace:
         return self

@@ -1,4 +1,4 @@
-"""Entry point of the `tunedeck` command: wires the subcommand groups and turns our errors into exit codes."""
+"""Entry point of the `tunedeck` command: wires the subcommand groups; `run` turns every outcome into an exit code."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import typer
 from tunedeck import __version__
 from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
 from tunedeck.cli.context import state
-from tunedeck.cli.output import report_error, stderr
-from tunedeck.errors import TunedeckError
-from tunedeck.exitcodes import ExitCode
+from tunedeck.cli.errorpath import execute
+from tunedeck.cli.output import stderr
 
 app = typer.Typer(
     help="Prepare data, provision, fine-tune, test and tear down LLMs on OpenAI, Vertex AI and a local backend.",
@@ -48,15 +47,8 @@ def main(
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Console-script entry: never let one of our errors escape as a traceback."""
-    try:
-        app(args=argv, standalone_mode=True)
-    except TunedeckError as error:
-        report_error(error)
-        sys.exit(int(error.exit_code))
-    except KeyboardInterrupt:
-        stderr.print("interrupted")
-        sys.exit(int(ExitCode.CANCELLED))
+    """Console-script entry: every outcome leaves through `execute` as an exit code, never a traceback."""
+    sys.exit(execute(app, sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

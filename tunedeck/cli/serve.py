@@ -10,6 +10,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,17 @@ from tunedeck.errors import UnavailableError, UsageError
 from tunedeck.util.atomic import atomic_write_text
 
 LOOPBACK_NAMES = {"localhost"}
+
+
+class LogLevel(StrEnum):
+    """uvicorn's level names: anything else would fail inside uvicorn with a KeyError."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    DEBUG = "debug"
+    TRACE = "trace"
 
 
 def is_loopback(host: str) -> bool:
@@ -60,6 +72,15 @@ def data_dir_lock(data_dir: Path) -> Iterator[None]:
         yield
 
 
+def check_database(data_dir: Path) -> None:
+    """Open the backend's database once before serving, so a damaged or locked file is one sentence here
+    rather than a traceback from uvicorn's startup (the app opens it again in its lifespan)."""
+    from localbackend.db import Database
+    from localbackend.server.state import ServerConfig
+
+    Database(ServerConfig(data_dir=data_dir, cache_dir=data_dir).db_path, busy_timeout_s=2).close()
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -79,7 +100,9 @@ def serve(
     host: Annotated[
         str, typer.Option(help="Address to bind; anything but loopback requires an API key.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port; 0 picks a free one (see <data-dir>/server.json).")] = 8765,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one (see <data-dir>/server.json).")
+    ] = 8765,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where files, jobs and adapters live.")] = None,
     api_key: Annotated[
         str | None,
@@ -88,11 +111,14 @@ def serve(
         ),
     ] = None,
     idle_unload: Annotated[
-        float | None, typer.Option("--idle-unload", help="Unload a model after this many idle seconds.")
+        float | None,
+        typer.Option("--idle-unload", min=0.001, help="Unload a model after this many idle seconds."),
     ] = None,
     max_jobs: Annotated[int, typer.Option("--max-jobs", min=1, help="Fine-tuning jobs that train at once.")] = 1,
-    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest upload accepted, in MiB.")] = 512,
-    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "warning",
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", min=0.001, max=1024 * 1024, help="Largest upload accepted, in MiB.")
+    ] = 512,
+    log_level: Annotated[LogLevel, typer.Option("--log-level", help="uvicorn's log level.")] = LogLevel.WARNING,
 ) -> None:
     """Serve the local backend: OpenAI's /v1 files, fine-tuning, models and chat, plus Anthropic's /v1/messages.
 
@@ -105,6 +131,7 @@ def serve(
     data_dir = (data_dir or settings.data_dir / "local-backend").expanduser().resolve()
     key = resolve_api_key(host, api_key)
     with data_dir_lock(data_dir):
+        check_database(data_dir)
         sock = bind_socket(host, port)
         _run(
             sock,
@@ -115,7 +142,7 @@ def serve(
             idle_unload,
             max_jobs,
             int(max_upload_mb * 1024 * 1024),
-            log_level,
+            log_level.value,
         )
 
 
