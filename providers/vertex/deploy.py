@@ -25,7 +25,7 @@ from providers.base import (
 from providers.vertex import endpoints, open_models, registry, tuning
 from providers.vertex.config import VertexConfig
 from providers.vertex.operations import Progress, await_operation, quiet
-from tunedeck.costs.endpoint_rates import vertex_node_rate
+from tunedeck.costs.endpoint_rates import rates_as_of, vertex_node_rate
 
 GEMINI_NOTE = (
     "{model} is a tuned Gemini model: Vertex already serves it per token from Google's shared capacity, so there "
@@ -119,13 +119,11 @@ def plan(
     rate = vertex_node_rate(machine, accelerator.upper(), count, rate_overrides)
     hardware = f"{machine}" + (f" + {count}× {accelerator.upper()}" if count else "")
     if rate is None:
-        hourly, rate_note = (
-            None,
-            (
-                f"{hardware}: tunedeck's rate table has no figure for this machine, so the hourly cost is unknown "
-                "(see https://cloud.google.com/vertex-ai/pricing#prediction-prices, or add it under "
-                "[endpoint_rates.vertex] in config.toml)."
-            ),
+        hourly = None
+        rate_note = (
+            f"{hardware}: tunedeck's rate table (as of {rates_as_of()}) has no figure for it, so the hourly cost "
+            "is unknown (see https://cloud.google.com/vertex-ai/pricing#prediction-prices, or add it under "
+            "[endpoint_rates.vertex] in config.toml)."
         )
     else:
         hourly = round(rate.usd_per_hour * minimum, 4)
@@ -172,7 +170,7 @@ def deploy(
         tell(made[-1])
 
     ident = resource_id(plan.deploy_key)
-    labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE, "tunedeck-deploy": ident}
+    labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE, endpoints.DEPLOY_LABEL: ident}
     client = endpoints.endpoint_client(config)
     if plan.endpoint:
         _require_ours(client, plan.endpoint, config)  # before anything is created for it

@@ -189,3 +189,23 @@ def test_upload_dataset_round_trip_is_unchanged(vertex: VertexProvider, tmp_path
     path = tmp_path / "x.jsonl"
     path.write_text(json.dumps(ROWS[0]) + "\n")
     assert upload_dataset(vertex.config, path) == vertex.upload_dataset(path)
+
+
+def test_every_default_serving_machine_is_priced_or_listed_as_unpriced() -> None:
+    # The rate shown before deploying comes from endpoint_rates.toml; a default machine it cannot price must be
+    # in its `unpriced` list, so the gap is deliberate and the plan says "unknown" rather than guessing.
+    import tomllib
+    from importlib import resources
+
+    from tunedeck.costs.endpoint_rates import vertex_node_rate
+
+    table = tomllib.loads(resources.files("tunedeck.costs").joinpath("endpoint_rates.toml").read_text())
+    unpriced = set(table["unpriced"]["machine_types"]) | set(table["unpriced"]["accelerators"])
+    for model in open_models.supported().values():
+        assert model.serving is not None, model.id
+        serving = model.serving
+        rate = vertex_node_rate(serving.machine_type, serving.accelerator_type, serving.accelerator_count)
+        if rate is None:
+            assert {serving.machine_type, serving.accelerator_type} & unpriced, model.id
+    for name in table["unpriced"]["machine_types"]:
+        assert vertex_node_rate(name) is None
