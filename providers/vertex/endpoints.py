@@ -20,6 +20,8 @@ PER_TOKEN_NOTE = (
 )
 EMPTY_NOTE = "No model is deployed here: an empty endpoint costs nothing; deleting it only tidies up."
 LRO_TIMEOUT_S = 900.0
+DEPLOY_LABEL = "tunedeck-deploy"
+"""On everything one `deploy` creates (endpoint, serving copy): the resource id they share."""
 
 
 def _client_options(config: VertexConfig) -> dict[str, Any]:
@@ -173,9 +175,12 @@ def teardown(config: VertexConfig, endpoint_name: str, progress: Progress = quie
     client = endpoint_client(config)
     endpoint = client.get_endpoint(name=endpoint_name)
     served = [d.model for d in endpoint.deployed_models]
+    if deploy_key := endpoint.labels.get(DEPLOY_LABEL):
+        # A deployment that failed before its model was deployed left a serving copy named like the endpoint.
+        served.append(f"{config.parent}/models/{deploy_key}")
     for deployed in list(endpoint.deployed_models):
         undeploy(config, endpoint_name, deployed.id, progress)
     if endpoint_name not in config.endpoints:
         delete_endpoint(config, endpoint_name, progress)
-    for model in served:
+    for model in dict.fromkeys(served):
         registry.delete_serving_copy(config, model, progress)
