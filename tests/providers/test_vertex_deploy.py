@@ -161,3 +161,14 @@ def test_deploy_to_the_stacks_endpoint_keeps_it_and_refuses_a_foreign_one(fake: 
     with pytest.raises(errors.InvalidRequestError, match="not created by tunedeck"):
         vertex.deploy_model(dataclasses.replace(plan, endpoint=foreign, deploy_key="tdk-d5"))
     assert len(fake.uploads) == 1  # refused before uploading anything for it
+
+
+def test_teardown_after_a_failed_deploy_also_removes_the_serving_copy(vertex: VertexProvider, fake: FakeVertex) -> None:
+    weights = _tuned(fake)
+    plan = vertex.plan_deployment(DeploySpec(weights, deploy_key="tdk-d6"))
+    fake.fail_next_deploy = (8, "Quota exceeded")
+    with pytest.raises(errors.ProviderError):
+        vertex.deploy_model(plan)
+    assert f"{fake.parent}/models/tdk-d6@1" in fake.models  # uploaded, never deployed
+    vertex.teardown_endpoint(f"{fake.parent}/endpoints/tdk-d6")
+    assert fake.endpoints == {} and fake.models == {}
