@@ -19,6 +19,10 @@ from providers.base import (
     ChatChunk,
     ChatMessage,
     Checkpoint,
+    CreatedResource,
+    Deployment,
+    DeploymentPlan,
+    DeploySpec,
     Endpoint,
     JobEvent,
     ModelInfo,
@@ -326,3 +330,22 @@ class OpenAIProvider:
             "Fine-tuned OpenAI models bill per token only; delete the model itself if you no longer need it.",
             provider=self.name,
         )
+
+    def plan_deployment(self, spec: DeploySpec) -> DeploymentPlan:
+        raise _served_per_token(spec.model, self.name)
+
+    def deploy_model(
+        self,
+        plan: DeploymentPlan,
+        progress: Callable[[str], None] | None = None,
+        created: Callable[[CreatedResource], None] | None = None,
+    ) -> Deployment:
+        raise _served_per_token(plan.model, self.name)
+
+
+def _served_per_token(model: str, provider: str) -> errors.NotSupportedError:
+    return errors.NotSupportedError(
+        f"{model} needs no deployment: OpenAI serves fine-tuned models per token from its API.",
+        "Chat with it directly (`tunedeck chat --model …`); nothing bills by the hour.",
+        provider=provider,
+    )

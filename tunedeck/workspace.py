@@ -1,7 +1,8 @@
 """`Workspace`: the one core every front end stands on.
 
 It wires settings, the store, the provider adapters and the event bus once, and offers every user action as
-one method, grouped by what it acts on: `ws.data`, `ws.jobs`, `ws.endpoints`, `ws.stacks`, `ws.profiles`,
+one method, grouped by what it acts on: `ws.data`, `ws.jobs`, `ws.endpoints`, `ws.models`, `ws.stacks`,
+`ws.profiles`,
 plus `ws.chat`/`ws.reply` for talking to any model. A front end parses input, calls one method, renders the
 result, and follows long work through the events it subscribes to (`subscribe`, `stream`).
 
@@ -65,6 +66,7 @@ class Workspace:
         from tunedeck.data.actions import DataActions
         from tunedeck.endpoints.actions import EndpointActions
         from tunedeck.jobs.actions import JobActions
+        from tunedeck.models import ModelActions
         from tunedeck.profiles.actions import ProfileActions
         from tunedeck.stacks import StackActions
 
@@ -84,6 +86,7 @@ class Workspace:
         self.endpoints = EndpointActions(self)
         self.stacks = StackActions(self)
         self.profiles = ProfileActions(self)
+        self.models = ModelActions(self)
 
     @classmethod
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
+from tunedeck.cli import chat, data, demo, deploy, endpoints, infra, jobs, models, profile, serve
 from tunedeck.cli.context import state
 from tunedeck.cli.errorpath import execute
 from tunedeck.cli.output import stderr
@@ -24,6 +24,8 @@ app.add_typer(profile.app, name="profile")
 app.add_typer(infra.app, name="infra")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(endpoints.app, name="endpoints")
+endpoints.app.command("deploy")(deploy.deploy)
+app.add_typer(models.app, name="models")
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 

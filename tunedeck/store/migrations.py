@@ -104,6 +104,31 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # 3: deployments (`endpoints deploy`): written before the first remote call, and every resource it creates
+    # is appended as soon as the provider reports it, so a deployment that fails half-way stays findable.
+    """
+    CREATE TABLE deployments (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        base_model TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        endpoint_id TEXT,
+        deployed_model_id TEXT,
+        serving_model TEXT,
+        machine_type TEXT NOT NULL DEFAULT '',
+        accelerator_type TEXT NOT NULL DEFAULT '',
+        accelerator_count INTEGER NOT NULL DEFAULT 0,
+        min_replicas INTEGER NOT NULL DEFAULT 1,
+        max_replicas INTEGER NOT NULL DEFAULT 1,
+        hourly_rate_usd REAL,
+        resources_json TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX deployments_model ON deployments (provider, model);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
