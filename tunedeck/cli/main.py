@@ -8,6 +8,7 @@ import typer
 
 from tunedeck import __version__
 from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
+from tunedeck.cli.eval import app as eval_app
 from tunedeck.cli.output import report_error, stderr
 from tunedeck.errors import TunedeckError
 from tunedeck.exitcodes import ExitCode
@@ -26,6 +27,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(endpoints.app, name="endpoints")
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
+app.add_typer(eval_app, name="eval")
 
 
 def _version(value: bool) -> None:
