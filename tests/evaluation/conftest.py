@@ -87,8 +87,11 @@ def write_heldout(path: Path, pairs: list[tuple[str, str]] | None = None, system
     lines = []
     for question, answer in pairs or QA:
         head = [{"role": "system", "content": system}] if system else []
-        lines.append(json.dumps({"messages": [*head, {"role": "user", "content": question},
-                                              {"role": "assistant", "content": answer}]}))  # fmt: skip
+        lines.append(
+            json.dumps(
+                {"messages": [*head, {"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
+            )
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

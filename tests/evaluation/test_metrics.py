@@ -55,8 +55,9 @@ def test_normalize_folds_case_whitespace_punctuation_and_width() -> None:
 
 def test_json_schema(tmp_path: Path) -> None:
     schema = tmp_path / "ticket.json"
-    schema.write_text(json.dumps({"type": "object", "required": ["priority"],
-                                  "properties": {"priority": {"enum": ["low", "high"]}}}))  # fmt: skip
+    schema.write_text(
+        json.dumps({"type": "object", "required": ["priority"], "properties": {"priority": {"enum": ["low", "high"]}}})
+    )
     metric = parse_metric("json-schema:ticket.json", base_dir=tmp_path)
     assert metric.kind is Kind.PASS and "ticket.json" in metric.description
     assert metric.score('{"priority": "high"}', "") == 1.0

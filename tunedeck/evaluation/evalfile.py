@@ -133,12 +133,33 @@ def _path(base: Path, value: str) -> Path:
 
 
 def _describe(path: Path, text: str, err: Any) -> str:
-    from tunedeck.profiles.loader import locate_key
-
     loc = tuple(str(part) for part in err["loc"])
-    line = locate_key(text, loc, yaml=True)
+    line = _locate(text, err["loc"])
     where = f"{path.name}:{line}: " if line else f"{path.name}: "
     message = {"extra_forbidden": "unknown setting (typo?)", "missing": "required setting is missing"}.get(
         err["type"], err["msg"]
     )
     return f"  {where}{'.'.join(loc) or '(top level)'}: {message}"
+
+
+def _locate(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest part of `loc` found in the YAML (list indices included)."""
+    import yaml
+
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

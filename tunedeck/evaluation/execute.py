@@ -70,13 +70,23 @@ class Execution:
 
     def _answers(self) -> None:
         assert self.run is not None
-        fresh = [unit for unit in self.plan.units if unit.cached is None]
+        store = self.ws.store
+        fresh = [unit for unit in self.plan.units if unit.cached is None and not unit.twin]
         self.total = len(fresh) + self._judge_calls()
         for unit in self.plan.units:
             if unit.cached is not None:
-                self.ws.store.record_eval_sample(self.run.id, self._from_cache(unit, unit.cached))
+                store.record_eval_sample(self.run.id, self._from_cache(unit, unit.cached))
         self._progress("answers")
         run_parallel((self._answer_task(unit) for unit in fresh), self.plan.concurrency, self.throttle, self._step)
+        # Requests this run sent twice (two labels for one model): copy the answer; ask if the first one failed.
+        retry = []
+        for unit in (u for u in self.plan.units if u.twin):
+            answered = store.cached_eval_sample(unit.cache_key)
+            if answered is not None:
+                store.record_eval_sample(self.run.id, self._from_cache(unit, answered))
+            else:
+                retry.append(unit)
+        run_parallel((self._answer_task(unit) for unit in retry), self.plan.concurrency, self.throttle, self._step)
 
     def _rubric(self, judge: JudgeConfig) -> None:
         assert self.run is not None

@@ -1,9 +1,10 @@
 """Leakage guard and training history: held-out items that also appear in a tuned model's training file.
 
 When a model is a tunedeck job, the store knows the job (events with its losses) and the file it uploaded for
-training. An item leaks when its question and reference equal a training example's after `normalize` (exact),
-or when their word 3-gram sets overlap with Jaccard ≥ 0.8 (near duplicate: a reworded copy). Candidates come
-from an inverted index of 3-grams, so the check stays linear in practice for large training files.
+training. An item leaks when its question and reference have the same word tokens as a training example's
+(exact: case, spacing, punctuation and symbols aside), or when their word 3-gram sets overlap with Jaccard ≥ 0.8
+(near duplicate: a lightly edited copy). Candidates come from an inverted index of 3-grams, so the check stays
+linear in practice for large training files.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tunedeck.evaluation.metrics import normalize
 from tunedeck.profiles.text import words
 
 if TYPE_CHECKING:
@@ -118,6 +118,10 @@ def check_leakage(store: Store, label: str, model: str, items: list[Item]) -> Le
     return LeakageReport(label, job.id, str(path), leaks)
 
 
+def _key(question: str, answer: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(words(question)), tuple(words(answer))
+
+
 def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     tokens = words(text)
     size = min(SHINGLE, len(tokens))
@@ -126,18 +130,18 @@ def _shingles(text: str) -> frozenset[tuple[str, ...]]:
 
 def find_leaks(held_out: list[tuple[int, int, str, str]], training: list[tuple[int, str, str]]) -> list[Leak]:
     """held_out: (item, line, question, reference); training: (line, question, answer)."""
-    exact: dict[str, int] = {}
+    exact: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
     index: dict[tuple[str, ...], set[int]] = defaultdict(set)
     shingles: list[frozenset[tuple[str, ...]]] = []
     for position, (line, question, answer) in enumerate(training):
-        exact.setdefault(normalize(f"{question}\n{answer}"), line)
+        exact.setdefault(_key(question, answer), line)
         grams = _shingles(f"{question} {answer}")
         shingles.append(grams)
         for gram in grams:
             index[gram].add(position)
     leaks = []
     for item, line, question, reference in held_out:
-        key = normalize(f"{question}\n{reference}")
+        key = _key(question, reference)
         if key in exact:
             leaks.append(Leak(item, line, exact[key], "exact", 1.0))
             continue

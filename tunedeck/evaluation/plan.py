@@ -62,6 +62,8 @@ class Unit:
     messages: list[ChatMessage]
     cache_key: str
     cached: EvalSample | None = None
+    twin: bool = False
+    """An earlier unit of this run sends the very same request: its answer is copied once it is in."""
 
 
 @dataclass
@@ -88,11 +90,11 @@ class EvalPlan:
 
     @property
     def to_ask(self) -> int:
-        return sum(1 for unit in self.units if unit.cached is None)
+        return sum(1 for unit in self.units if unit.cached is None and not unit.twin)
 
     @property
     def from_cache(self) -> int:
-        return sum(1 for unit in self.units if unit.cached is not None)
+        return sum(1 for unit in self.units if unit.cached is not None or unit.twin)
 
 
 def build_plan(ws: EvalWorkspace, request: EvalRequest) -> EvalPlan:
@@ -213,6 +215,7 @@ def _units(
     existing: dict[tuple[str, int, int], EvalSample],
 ) -> list[Unit]:
     units = []
+    pending: set[str] = set()
     temperature = float(spec.get("temperature", request.temperature))
     for position, item in enumerate(items):
         for target in targets:
@@ -224,7 +227,8 @@ def _units(
                     continue
                 key = cache_key(target.provider, target.model, messages, max_tokens, temperature, repeat)
                 cached = None if request.no_cache else ws.store.cached_eval_sample(key)
-                units.append(Unit(target, item, repeat, messages, key, cached))
+                units.append(Unit(target, item, repeat, messages, key, cached, cached is None and key in pending))
+                pending.add(key)
     return units
 
 
@@ -234,7 +238,7 @@ def estimate(ws: EvalWorkspace, plan: EvalPlan) -> CostEstimate:
     max_tokens = int(plan.spec.get("max_tokens", DEFAULT_MAX_TOKENS))
     prices = {t.label: inference_price(ws.settings, t.provider, t.model) for t in plan.targets}
     for unit in plan.units:
-        if unit.cached is None:
+        if unit.cached is None and not unit.twin:
             tokens = count_prompt_tokens(unit.target.model, unit.messages)
             where = f"{unit.target.provider}:{unit.target.model}"
             limit = unit.target.max_tokens or max_tokens

@@ -2,8 +2,10 @@
 
 A 429 from any worker halves how many requests may be in flight and pauses every worker (for the provider's
 Retry-After when it gives one, else 1 s doubling to 60 s); each run of successes as long as the current limit
-earns one more slot back, up to `--concurrency`. Errors that would repeat on every item (a bad key, an unknown
-model) stop the run; any other provider error is recorded against its item and the run goes on.
+earns one more slot back, up to `--concurrency`. Requests already in flight when the limit was cut belong to
+the burst that caused it: their 429s do not cut it again and their successes do not earn slots back.
+Errors that would repeat on every item (a bad key, an unknown model) stop the run; any other provider error
+is recorded against its item and the run goes on.
 """
 
 from __future__ import annotations
@@ -67,10 +69,12 @@ class Throttle:
         self._resume_at = 0.0
         self._failures = 0
         self._streak = 0
+        self._epoch = 0
         self._stopping = False
         self._cond = threading.Condition()
 
-    def acquire(self) -> None:
+    def acquire(self) -> int:
+        """Wait for a slot; returns the ticket to hand back to `release`."""
         with self._cond:
             while True:
                 if self._stopping:
@@ -83,24 +87,27 @@ class Throttle:
                 else:
                     self.active += 1
                     self.peak = max(self.peak, self.active)
-                    return
+                    return self._epoch
 
-    def release(self, *, rate_limited: bool = False, retry_after: float | None = None) -> float:
+    def release(self, ticket: int, *, rate_limited: bool = False, retry_after: float | None = None) -> float:
         """Give the slot back; after a 429, returns how long everyone now waits."""
         pause = 0.0
         with self._cond:
             self.active -= 1
+            current = ticket == self._epoch
             if rate_limited:
                 self.rate_limited += 1
-                self._failures += 1
-                self._streak = 0
-                self.limit = max(1, self.limit // 2)
+                if current:
+                    self._failures += 1
+                    self._streak = 0
+                    self.limit = max(1, self.limit // 2)
+                    self._epoch += 1
                 if retry_after is not None and retry_after >= 0:
                     pause = retry_after
                 else:
                     pause = min(self.max_s, self.base_s * 2 ** (self._failures - 1))
                 self._resume_at = max(self._resume_at, time.monotonic() + pause)
-            else:
+            elif current:
                 self._failures = 0
                 self._streak += 1
                 if self._streak >= self.limit and self.limit < self.max_limit:
@@ -119,24 +126,23 @@ def ask(chat: ChatFn, throttle: Throttle, request: Request) -> Reply:
     """One answer, retried while rate limited; a provider error becomes the reply's `error`."""
     last: perr.RateLimitedError | None = None
     for _attempt in range(MAX_ATTEMPTS):
-        throttle.acquire()
+        ticket = throttle.acquire()
         started = time.monotonic()
         try:
             reply = _collect(chat, request, started)
         except perr.RateLimitedError as exc:
             last = exc
-            throttle.release(rate_limited=True, retry_after=exc.retry_after)
+            throttle.release(ticket, rate_limited=True, retry_after=exc.retry_after)
             continue
-        except FATAL:
-            throttle.release()
-            raise
         except perr.ProviderError as exc:
-            throttle.release()
+            throttle.release(ticket)
+            if isinstance(exc, FATAL):
+                raise
             return Reply(None, exc.title, time.monotonic() - started)
         except BaseException:
-            throttle.release()
+            throttle.release(ticket)
             raise
-        throttle.release()
+        throttle.release(ticket)
         return reply
     assert last is not None
     return Reply(None, f"still rate limited after {MAX_ATTEMPTS} attempts: {last.title}", 0.0)
