@@ -102,6 +102,13 @@ def test_a_paid_run_asks_first(wire: Wire, heldout: Path) -> None:
     assert wire.requests == []
 
 
+def test_a_report_never_overwrites_the_data(wire: Wire, heldout: Path) -> None:
+    before = heldout.read_bytes()
+    code, _out, err = run(*eval_args(heldout, "--yes", "--html", str(heldout)))
+    assert code == ExitCode.USAGE and "refusing to write a report over it" in err
+    assert heldout.read_bytes() == before and wire.requests == []
+
+
 def test_table_report_rescore_list(wire: Wire, heldout: Path) -> None:
     code, out, err = run(*eval_args(heldout, "--yes", "--concurrency", "3"))
     assert code == ExitCode.OK, err

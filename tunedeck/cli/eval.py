@@ -12,6 +12,7 @@ import typer
 
 from tunedeck.cli.jobs import JsonOpt, YesOpt, confirm, open_workspace
 from tunedeck.cli.output import emit_json, stderr, stdout
+from tunedeck.errors import UsageError
 from tunedeck.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def run_request(
     workspace: Workspace, request: EvalRequest, *, yes: bool, json_out: bool, html: Path | None, junit: Path | None
 ) -> None:
     """Plan, show the plan and ask when it costs money, run with a progress bar, then report (shared with profile)."""
+    _refuse_data_file(request.data, html, junit)
     evals = evals_for(workspace)
     plan = evals.plan(request)
     _show_plan(plan)
@@ -191,6 +193,7 @@ def _finish(report: EvalReport, *, json_out: bool, html: Path | None, junit: Pat
     from tunedeck.evaluation.junit import write_junit
     from tunedeck.evaluation.report_html import write_html
 
+    _refuse_data_file(Path(str(report.data.get("path", ""))), html, junit)
     if html is not None:
         write_html(report, html)
         stderr.print(f"HTML report: {html}", highlight=False, markup=False)
@@ -213,6 +216,16 @@ def _finish(report: EvalReport, *, json_out: bool, html: Path | None, junit: Pat
         for gate in report.gates_crossed:
             stderr.print(f"[red]gate crossed:[/] {_escape(gate.condition)} ({_escape(gate.detail)})", highlight=False)
         raise typer.Exit(int(ExitCode.BAD_INPUT))
+
+
+def _refuse_data_file(data: Path | None, *outputs: Path | None) -> None:
+    """A report written over the held-out file would destroy it: refuse before anything is asked or written."""
+    if data is None:
+        return
+    for target in outputs:
+        if target is not None and target.resolve() == data.resolve():
+            raise UsageError(f"{target} is the held-out data file: refusing to write a report over it.",
+                             "Give another path for --html / --junit.")  # fmt: skip
 
 
 def _escape(text: str) -> str:

@@ -41,6 +41,7 @@ class Execution:
         self.prices: dict[tuple[str, str], InferencePrice | None] = {}
         self.done = 0
         self.total = 0
+        self.positions = {item.index: position for position, item in enumerate(plan.items)}
         self.run: EvalRunRecord | None = plan.run
 
     def __call__(self) -> EvalRunRecord:
@@ -136,7 +137,7 @@ class Execution:
     def _rubric_task(self, judge: JudgeConfig, sample: EvalSample) -> Callable[[], str]:
         def task() -> str:
             assert self.run is not None
-            item = self.plan.items[sample.item]
+            item = self.plan.items[self.positions[sample.item]]
             messages = rubric_messages(judge.rubric, self._prompt(sample.model, sample.item), item.reference,
                                        sample.output or "")  # fmt: skip
             key = cache_key(judge.provider, judge.model, messages, JUDGE_MAX_TOKENS, 0.0, 0)
@@ -226,8 +227,7 @@ class Execution:
         )  # fmt: skip
 
     def _prompt(self, label: str, item: int) -> list[Any]:
-        position = next(i for i, it in enumerate(self.plan.items) if it.index == item)
-        return self.plan.prompts[label][position]
+        return self.plan.prompts[label][self.positions[item]]
 
     def _max_tokens(self, unit: Unit) -> int:
         return unit.target.max_tokens or int(self.plan.spec.get("max_tokens", 256))
