@@ -182,6 +182,7 @@ def test_rubric_and_pairwise_judges(workspace: Workspace, chat: ScriptedChat, he
     verdicts = workspace.store.judgements(report.run_id, "pairwise")
     assert len(verdicts) == 12 and verdicts[0].verdict == {"winner": "B", "a_first": "2", "b_first": "1"}
     assert report.judge is not None and report.judge["rubric"] == "Signs off as Zorblax."
+    assert report.judge_cost_usd == 0.0  # a local judge
 
 
 def test_a_judge_that_prefers_a_position_gives_ties(workspace: Workspace, chat: ScriptedChat, heldout: Path) -> None:

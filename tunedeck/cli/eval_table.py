@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -46,7 +47,7 @@ def _fmt(value: float | None) -> str:
 
 
 def _scores(report: EvalReport, labels: list[str]) -> None:
-    table = Table(title="scores (95% interval)", title_justify="left")
+    table = Table(title="scores (95% interval)", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("metric", overflow="fold")
     for label in labels:
         table.add_column(escape(label), justify="right")
@@ -63,16 +64,20 @@ def _scores(report: EvalReport, labels: list[str]) -> None:
 
 
 def _comparisons(report: EvalReport) -> None:
-    table = Table(title="paired comparisons (B − A on the same items)", title_justify="left")
-    for header in ("metric", "A → B", "items", "B − A", "95% CI", "p", "pass→fail", "fail→pass"):
-        table.add_column(header, justify="right" if header not in ("metric", "A → B") else "left")
+    table = Table(
+        title="paired comparisons: B − A on the same items (p→f: A passed, B failed; f→p: the reverse)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("metric: A → B", overflow="fold")
+    for header in ("n", "B − A", "95% CI", "p", "p→f", "f→p"):
+        table.add_column(header, justify="right", no_wrap=True)
     for c in report.comparisons:
-        interval = "—" if c.low is None else f"{c.low:+.3f} … {c.high:+.3f}"
+        interval = "—" if c.low is None else f"{c.low:+.2f}…{c.high:+.2f}"
         table.add_row(
-            escape(c.metric),
-            f"{escape(c.a)} → {escape(c.b)}",
+            f"{escape(c.metric)}: {escape(c.a)} → {escape(c.b)}",
             str(c.n),
-            "—" if c.diff is None else f"{c.diff:+.3f}",
+            "—" if c.diff is None else f"{c.diff:+.2f}",
             interval,
             "—" if c.p_value is None else format_p(c.p_value),
             "—" if c.pass_to_fail is None else str(c.pass_to_fail),
@@ -82,7 +87,7 @@ def _comparisons(report: EvalReport) -> None:
 
 
 def _usage(report: EvalReport) -> None:
-    table = Table(title="answers", title_justify="left")
+    table = Table(title="answers", title_justify="left", box=box.SIMPLE_HEAD)
     for header in ("model", "answers", "errors", "cached", "latency mean/p95", "tokens in/out", "cost"):
         table.add_column(header, justify="left" if header == "model" else "right")
     for u in report.usage:

@@ -140,7 +140,8 @@ def build_report(
         for a, b in combinations(labels, 2)
     ]
     comparisons += _pairwise(judgements, labels)
-    judge_costs = [j.cost_usd for j in judgements]
+    # Per-order rows of a pairwise verdict only serve as its cache; the verdict's row carries both orders' cost.
+    judge_costs = [j.cost_usd for j in judgements if j.kind in ("rubric", "pairwise")]
     return EvalReport(
         run_id=run.id,
         status=run.status,
