@@ -2,7 +2,7 @@
 
 It wires settings, the store, the provider adapters and the event bus once, and offers every user action as
 one method, grouped by what it acts on: `ws.data`, `ws.jobs`, `ws.endpoints`, `ws.models`, `ws.stacks`,
-`ws.profiles`,
+`ws.profiles`, `ws.evals`,
 plus `ws.chat`/`ws.reply` for talking to any model. A front end parses input, calls one method, renders the
 result, and follows long work through the events it subscribes to (`subscribe`, `stream`).
 
@@ -65,6 +65,7 @@ class Workspace:
     ) -> None:
         from tunedeck.data.actions import DataActions
         from tunedeck.endpoints.actions import EndpointActions
+        from tunedeck.evaluation import EvalActions
         from tunedeck.jobs.actions import JobActions
         from tunedeck.models import ModelActions
         from tunedeck.profiles.actions import ProfileActions
@@ -87,6 +88,7 @@ class Workspace:
         self.stacks = StackActions(self)
         self.profiles = ProfileActions(self)
         self.models = ModelActions(self)
+        self.evals = EvalActions(self)
 
     @classmethod
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:

@@ -10,6 +10,7 @@ from tunedeck import __version__
 from tunedeck.cli import chat, data, demo, deploy, endpoints, infra, jobs, models, profile, serve
 from tunedeck.cli.context import state
 from tunedeck.cli.errorpath import execute
+from tunedeck.cli.eval import app as eval_app
 from tunedeck.cli.output import stderr
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ endpoints.app.command("deploy")(deploy.deploy)
 app.add_typer(models.app, name="models")
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
+app.add_typer(eval_app, name="eval")
 
 
 def _version(value: bool) -> None:
