@@ -13,6 +13,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -28,6 +29,8 @@ from localbackend.worker import DEFAULT_TRAIN_FN, run
 log = logging.getLogger("localbackend.jobs")
 
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+# An absolute path of two or more parts, after a space, quote or bracket: any other path on the server.
+_ABSOLUTE_PATH = re.compile(r"""(^|[\s'"(\[=])/(?:[^\s'"/]+/)+([^\s'"/)\]]*)""")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "validating_files": frozenset({"queued", "failed", "cancelled"}),
     "queued": frozenset({"running", "failed", "cancelled"}),
@@ -170,6 +173,14 @@ class JobRunner:
         entry.done.wait(wait_s)  # usually quick: the trainer checks should_stop every step
         return self.db.get("jobs", job_id)  # type: ignore[return-value]
 
+    def redact(self, text: str) -> str:
+        """`text` without the server's paths: API clients learn what went wrong, not where the server keeps
+        its files (the server log has the whole traceback)."""
+        for root, name in ((self.jobs_dir.parent, "<data dir>"), (self.cache_dir, "<cache dir>")):
+            for form in {str(root), str(root.resolve())}:
+                text = text.replace(form, name)
+        return _ABSOLUTE_PATH.sub(lambda m: f"{m.group(1)}…/{m.group(2)}", text)
+
     def running_jobs(self) -> list[str]:
         with self._lock:
             return list(self._running)
@@ -211,7 +222,8 @@ class JobRunner:
             step(job_id)
         except Exception as exc:
             log.exception("scheduling job %s failed", job_id)
-            error = {"code": "server_error", "param": None, "message": f"The server could not start this job: {exc}"}
+            message = f"The server could not start this job: {self.redact(str(exc))}"
+            error = {"code": "server_error", "param": None, "message": message}
             with contextlib.suppress(JobFinishedError):  # it finished (e.g. was cancelled) meanwhile
                 self._finish(job_id, "failed", error=error)
 
@@ -251,6 +263,8 @@ class JobRunner:
         output_dir.mkdir(parents=True, exist_ok=True)
         payload = {
             "job_id": job_id,
+            "training_file": job["training_file"],
+            "validation_file": job["validation_file"],
             "training_path": files["training_file"]["path"] if files["training_file"] else None,
             "validation_path": files["validation_file"]["path"] if files["validation_file"] else None,
             "output_dir": str(output_dir),
@@ -329,7 +343,11 @@ class JobRunner:
             self._finish(
                 job_id,
                 "failed",
-                error={"code": "training_failed", "param": None, "message": f"Training failed: {terminal['message']}"},
+                error={
+                    "code": "training_failed",
+                    "param": None,
+                    "message": f"Training failed: {self.redact(str(terminal['message']))}",
+                },
             )
         else:
             how = describe_exit(entry.process.exitcode)

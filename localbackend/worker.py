@@ -27,14 +27,30 @@ def load_callable(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module_name), attribute)
 
 
-def build_request(payload: dict[str, Any]) -> Any:
-    from localbackend.trainer import TrainRequest  # deferred: imports torch
+class JobInputError(Exception):
+    """A job's file could not be read; the message names the file by its API id, never by its server path."""
+
+
+def _load(payload: dict[str, Any], which: str) -> list[list[dict[str, Any]]] | None:
     from tunedeck.data.reader import load_conversations
 
-    validation = payload.get("validation_path")
+    path, file_id = payload.get(f"{which}_path"), payload.get(f"{which}_file") or "(unknown)"
+    if not path:
+        return None
+    if not Path(path).is_file():  # deleted between the server's check and this worker's start
+        raise JobInputError(f"The {which} file {file_id} no longer exists; it was deleted after the job started.")
+    try:
+        return load_conversations(Path(path))
+    except Exception as exc:
+        raise JobInputError(f"The {which} file {file_id} could not be read: {str(exc).replace(path, file_id)}") from exc
+
+
+def build_request(payload: dict[str, Any]) -> Any:
+    from localbackend.trainer import TrainRequest  # deferred: imports torch
+
     return TrainRequest(
-        training=load_conversations(Path(payload["training_path"])),
-        validation=load_conversations(Path(validation)) if validation else None,
+        training=_load(payload, "training") or [],
+        validation=_load(payload, "validation"),
         output_dir=Path(payload["output_dir"]),
         cache_dir=Path(payload["cache_dir"]),
         seed=payload.get("seed"),
@@ -68,7 +84,7 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -
         if should_stop():
             _send_quietly(conn, {"type": "cancelled"})
         else:
-            message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+            message = str(exc) if isinstance(exc, JobInputError) else f"{type(exc).__name__}: {exc}".strip().rstrip(":")
             _send_quietly(conn, {"type": "error", "message": message, "traceback": traceback.format_exc()})
             code = 1
     finally:

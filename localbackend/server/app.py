@@ -19,7 +19,8 @@ from localbackend.db import Database
 from localbackend.jobs import JobRunner
 from localbackend.registry import ModelRegistry
 from localbackend.server import chat, files, fine_tuning, loaded, messages, models
-from localbackend.server.errors import install_error_handlers
+from localbackend.server.edge import EdgeRoute
+from localbackend.server.errors import SafeJSONResponse, install_error_handlers
 from localbackend.server.guards import AuthGuard, SizeGuard
 from localbackend.server.state import ServerConfig, Services
 
@@ -68,7 +69,15 @@ def create_app(config: ServerConfig, *, engine: Any = None) -> FastAPI:
             await run_in_threadpool(runner.shutdown)
             db.close()
 
-    app = FastAPI(title="tunedeck local backend", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="tunedeck local backend",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=SafeJSONResponse,
+    )
+    app.router.route_class = EdgeRoute
     install_error_handlers(app)
     for module in (files, fine_tuning, models, chat, messages, loaded):
         app.include_router(module.router)

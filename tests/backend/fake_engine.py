@@ -19,7 +19,9 @@ def tokenize(text: str) -> list[str]:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise TypeError("TextEncodeInput must be Union[TextInputSequence, Tuple[InputSequence, InputSequence]]") from None
+        raise TypeError(
+            "TextEncodeInput must be Union[TextInputSequence, Tuple[InputSequence, InputSequence]]"
+        ) from None
     return text.split()
 
 

@@ -25,6 +25,7 @@ from tests.conftest import MODEL_CACHE
 GOOD = [[{"role": "user", "content": f"Q{i}?"}, {"role": "assistant", "content": f"A{i}."}] for i in range(4)]
 FAKE_TRAIN_FN = "tests.backend.test_server_support:fake_train"
 LONE = "\\ud800"  # as a client writes it in JSON: an escape that decodes to an unpaired UTF-16 half
+LEGACY_METADATA = '{"k":"\\ud800","a\\u0000":"v"}'  # what the server stored before strings were checked
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,9 @@ def test_a_bad_string_in_job_metadata_is_a_400_and_leaves_no_job(
 
 
 def test_a_bad_string_anywhere_in_a_json_body_is_refused_with_its_place(server: ThreadServer) -> None:
-    body = f'{{"model": "{BASE_MODEL_ID}", "training_file": "file-x", "suffix": "ok", "integrations": [{{"a": ["{LONE}"]}}]}}'
+    body = (
+        f'{{"model": "{BASE_MODEL_ID}", "training_file": "f", "suffix": "ok", "integrations": [{{"a": ["{LONE}"]}}]}}'
+    )
     assert_openai_400(post_json(server, "/v1/fine_tuning/jobs", body), "integrations[0].a[0]")
     nul_path = raw(server.base_url, "GET", "/v1/files/file-%00")
     assert_openai_400(nul_path, "file_id")
@@ -100,7 +103,15 @@ def test_rows_stored_before_the_fix_cannot_break_listing(server: ThreadServer, t
         conn.execute(
             "INSERT INTO jobs (id, created_at, model, training_file, suffix, seed, metadata, status) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'cancelled')",
-            ["ftjob-legacybad", int(time.time()), BASE_MODEL_ID, training_file, "x", 1, '{"k":"\\ud800","a\\u0000":"v"}'],
+            [
+                "ftjob-legacybad",
+                int(time.time()),
+                BASE_MODEL_ID,
+                training_file,
+                "x",
+                1,
+                '{"k":"\\ud800","a\\u0000":"v"}',
+            ],
         )
         conn.commit()
     finally:
@@ -120,7 +131,8 @@ def test_rows_stored_before_the_fix_cannot_break_listing(server: ThreadServer, t
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("/v1/chat/completions", f'{{"model": "{BASE_MODEL_ID}", "messages": [{{"role": "user", "content": "hi {LONE}"}}]'),
+        ("/v1/chat/completions",
+         f'{{"model": "{BASE_MODEL_ID}", "messages": [{{"role": "user", "content": "hi {LONE}"}}]'),
         (
             "/v1/chat/completions",
             f'{{"model": "{BASE_MODEL_ID}", "messages": [{{"role": "user", "content": '
@@ -156,7 +168,7 @@ def test_the_stand_in_engine_still_answers_good_chat(server: ThreadServer) -> No
     assert reply.choices[0].message.content == "echo this 🙂 back"
 
 
-# --- item 4: NUL in a metadata filter key, and keys SQLite's JSON paths would misread -----------------------------------
+# --- item 4: NUL in a metadata filter key, and keys SQLite's JSON paths would misread ------------------------------
 def test_nul_in_a_metadata_filter_key_is_a_400(server: ThreadServer) -> None:
     assert_openai_400(raw(server.base_url, "GET", "/v1/fine_tuning/jobs?metadata[a%00]=x"), "metadata[a\x00]")
     assert_openai_400(raw(server.base_url, "GET", "/v1/fine_tuning/jobs?after=%00"), "after")
@@ -173,7 +185,7 @@ def test_metadata_filters_match_keys_with_quotes_dots_and_brackets(server: Threa
         assert [j["id"] for j in found.json()["data"]] == [job.id], key
 
 
-# --- item 10: smaller contract gaps ------------------------------------------------------------------------------------------
+# --- item 10: smaller contract gaps -----------------------------------------------------------------------------
 def test_a_chat_seed_out_of_range_names_seed_and_the_range(server: ThreadServer, engine: EchoEngine) -> None:
     asked = len(engine.counted)
     for seed in (2**64, -(2**63) - 1):

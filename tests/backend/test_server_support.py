@@ -87,7 +87,9 @@ class ThreadServer:
         self.sock.bind(("127.0.0.1", 0))
         port = self.sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}/v1"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(config, engine=engine), log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(config, engine=engine), log_level="warning", lifespan="on")
+        )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
         wait_until(lambda: self.server.started, 30, "uvicorn start")
