@@ -394,7 +394,8 @@ class JobRunner:
         job = self.db.get("jobs", job_id) or {}
         step = int(event["step"])
         model_id = checkpoint_model_id(fine_tuned_model_id(job.get("suffix"), job_id), step)
-        metrics = {"step": step, **(event.get("metrics") or {})}
+        given = event.get("metrics") or {}
+        metrics = {"step": step, **{key: value for key, value in given.items() if value is not None}}
         self.db.insert(
             "checkpoints",
             {

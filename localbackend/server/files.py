@@ -28,6 +28,8 @@ MAX_REASONS = 10
 
 
 def file_object(row: dict[str, Any]) -> dict[str, Any]:
+    # No `expires_at` or `status_details`: local files never expire, and OpenAI's spec types both as optional
+    # integer/string, so a null breaks clients generated from it; absent is what it allows.
     return {
         "id": row["id"],
         "object": "file",
@@ -36,8 +38,6 @@ def file_object(row: dict[str, Any]) -> dict[str, Any]:
         "filename": row["filename"],
         "purpose": row["purpose"],
         "status": "processed",
-        "status_details": None,
-        "expires_at": None,
     }
 
 
@@ -134,7 +134,10 @@ async def list_files(
     check_limit(limit, 10000)
     where, params = ("purpose = ?", [purpose]) if purpose else ("1", [])
     rows, more = svc.db.page("files", after=after, limit=limit, where=where, params=params, ascending=order == "asc")
-    return list_page([file_object(r) for r in rows], more)
+    page = list_page([file_object(r) for r in rows], more)
+    if not rows:  # OpenAI's spec requires first_id/last_id as strings here, even for an empty page
+        page["first_id"] = page["last_id"] = ""
+    return page
 
 
 def _get(svc: Services, file_id: str) -> dict[str, Any]:

@@ -203,7 +203,8 @@ async def list_checkpoints(job_id: str, svc: Svc, after: str | None = None, limi
             "created_at": r["created_at"],
             "fine_tuned_model_checkpoint": r["model_id"],
             "fine_tuning_job_id": job_id,
-            "metrics": r["metrics"],
+            # Absent metrics are left out (valid_loss without a validation file): the spec types them as numbers.
+            "metrics": {key: value for key, value in (r["metrics"] or {}).items() if value is not None},
             "step_number": r["step"],
         }
         for r in rows

@@ -12,6 +12,9 @@ from typing import Any
 
 from localbackend.server.generation import Piece
 
+EXPLODE = "__explode__"
+"""A last message of exactly this makes the engine fail after its first piece, as a bug mid-stream would."""
+
 
 def tokenize(text: str) -> list[str]:
     """Whitespace 'tokens'; like the real tokenizer (a Rust extension), a string that is not valid Unicode
@@ -44,6 +47,9 @@ class EchoEngine:
         prompt = sum(len(tokenize(m["content"])) + 3 for m in messages)
         words = tokenize(messages[-1]["content"]) or ["hello"]
         words = words[:max_tokens]
+        if messages[-1]["content"] == EXPLODE:
+            yield Piece("partial", None, None, prompt, 1)
+            raise RuntimeError("the stand-in engine exploded")
         for index, word in enumerate(words, start=1):
             finish = None if index < len(words) else ("length" if index == max_tokens else "stop")
             yield Piece(("" if index == 1 else " ") + word, finish, None, prompt, index)
