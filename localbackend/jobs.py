@@ -1,7 +1,8 @@
 """Fine-tuning jobs: the state machine, a queue with a concurrency limit, and one worker process per job.
 
 States move `validating_files → queued → running → succeeded | failed | cancelled`. The runner's scheduler
-thread starts queued jobs while fewer than `max_jobs` run; a monitor thread per job turns the worker's
+thread starts queued jobs while fewer than `max_jobs` (never more than the cores) run, each with its share of
+the cores from the server's ThreadBudget; a monitor thread per job turns the worker's
 events into database rows and its exit into the final state, so a crash in training only fails that job.
 A job interrupted by a server stop or crash resumes after its last checkpoint on the next start (or fails
 with a clear error when it saved none): it is never left `running`.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from localbackend.db import Database, new_id, now
+from localbackend.device import ThreadBudget
 from localbackend.registry import ModelRegistry, checkpoint_model_id, fine_tuned_model_id
 from localbackend.worker import DEFAULT_TRAIN_FN, run
 
@@ -82,12 +84,17 @@ class JobRunner:
         max_jobs: int = 1,
         train_fn: str = DEFAULT_TRAIN_FN,
         cancel_grace_s: float = 20.0,
+        budget: ThreadBudget | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
         self.jobs_dir = jobs_dir
         self.cache_dir = cache_dir
-        self.max_jobs = max(1, max_jobs)
+        self.budget = budget or ThreadBudget()
+        # More jobs than cores would need more busy threads than cores: the extra ones wait in the queue.
+        self.max_jobs = max(1, min(max_jobs, self.budget.cores))
+        if self.max_jobs < max_jobs:
+            log.warning("running at most %d jobs at once: this machine has %d cores", self.max_jobs, self.budget.cores)
         self.train_fn = train_fn
         self.cancel_grace_s = cancel_grace_s
         self._ctx = multiprocessing.get_context("spawn")
@@ -276,10 +283,18 @@ class JobRunner:
         }
         receiver, sender = self._ctx.Pipe(duplex=False)
         stop = self._ctx.Event()
+        # The worker's share of the cores, shrunk and grown while it runs as jobs and chats come and go.
+        threads = self._ctx.Value("i", 1, lock=False)
+        self.budget.join(job_id, lambda share: setattr(threads, "value", share))
         process = self._ctx.Process(
-            target=run, args=(payload, sender, stop, os.getpid()), name=f"tunedeck-train-{job_id}", daemon=False
-        )
-        process.start()
+            target=run, args=(payload, sender, stop, os.getpid(), threads), name=f"tunedeck-train-{job_id}",
+            daemon=False,
+        )  # fmt: skip
+        try:
+            process.start()
+        except BaseException:
+            self.budget.leave(job_id)
+            raise
         sender.close()  # only the worker writes; our copy closed means EOF arrives when the worker exits
         entry = _Running(process=process, stop=stop)
         self._running[job_id] = entry
@@ -314,6 +329,7 @@ class JobRunner:
             )
         finally:
             receiver.close()
+            self.budget.leave(job_id)
             with self._lock:
                 self._running.pop(job_id, None)
                 self._wake.notify_all()

@@ -18,6 +18,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from localbackend.device import PASSIVE_WAIT_ENV
+
 DEFAULT_TRAIN_FN = "localbackend.trainer:train"
 
 
@@ -59,13 +61,37 @@ def build_request(payload: dict[str, Any]) -> Any:
     )
 
 
-def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -> None:
-    """Process target. `stop` is a multiprocessing Event set by the server's cancel."""
+class _Threads:
+    """Keeps torch's thread pool at the share of the cores the server gives this job (`share.value`)."""
+
+    def __init__(self, share: Any) -> None:
+        self.share = share
+        self.applied = 0
+        # Before torch loads, or OpenMP ignores them: start at the current share, and wait passively.
+        for name, value in PASSIVE_WAIT_ENV.items():
+            os.environ.setdefault(name, value)  # a user's own choice wins
+        if share is not None:
+            os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(max(1, int(share.value)))
+
+    def apply(self) -> None:
+        """Called between training steps, on the thread that trains: set_num_threads rules the calling thread."""
+        torch = sys.modules.get("torch")
+        wanted = max(1, int(self.share.value)) if self.share is not None else 0
+        if torch is not None and wanted and wanted != self.applied:
+            torch.set_num_threads(wanted)
+            self.applied = wanted
+
+
+def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int, threads: Any = None) -> None:
+    """Process target. `stop` is a multiprocessing Event set by the server's cancel; `threads` a shared int,
+    this job's share of the CPU cores (None: torch's default)."""
+    pool = _Threads(threads)
 
     def emit(event: dict[str, Any]) -> None:
         conn.send(event)
 
     def should_stop() -> bool:
+        pool.apply()  # the trainer asks before every step: the moment to follow a changed share
         # A server that died (SIGKILL, OOM) can't set `stop`; being re-parented is the sign to quit.
         return bool(stop.is_set()) or os.getppid() != parent_pid
 
@@ -73,6 +99,7 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -
     code = 0
     try:
         request = build_request(payload)
+        pool.apply()
         train = load_callable(payload.get("train_fn") or DEFAULT_TRAIN_FN)
         from localbackend.trainer import resolve_hyperparameters
 

@@ -91,6 +91,10 @@ def serve(
         float | None, typer.Option("--idle-unload", help="Unload a model after this many idle seconds.")
     ] = None,
     max_jobs: Annotated[int, typer.Option("--max-jobs", min=1, help="Fine-tuning jobs that train at once.")] = 1,
+    idle_exit: Annotated[
+        float | None,
+        typer.Option("--idle-exit", min=0.1, help="Stop after this many seconds with no job, loaded model or request."),
+    ] = None,
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest upload accepted, in MiB.")] = 512,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "warning",
 ) -> None:
@@ -116,6 +120,7 @@ def serve(
             max_jobs,
             int(max_upload_mb * 1024 * 1024),
             log_level,
+            idle_exit,
         )
 
 
@@ -129,6 +134,7 @@ def _run(
     max_jobs: int,
     max_upload: int,
     log_level: str,
+    idle_exit: float | None = None,
 ) -> None:
     import uvicorn  # deferred: the server stack is only needed here
 
@@ -142,6 +148,7 @@ def _run(
         idle_unload_s=idle_unload,
         max_jobs=max_jobs,
         max_upload_bytes=max_upload,
+        idle_exit_s=idle_exit,
     )
     port = sock.getsockname()[1]
     display_host = f"[{host}]" if ":" in host else host
