@@ -2,17 +2,25 @@
 
 Run: .venv/bin/python benchmarks/bench_local.py [--steps 20] [--threads 2]
 Each measurement runs in its own spawned process so peak RSS figures do not mix.
+
+`--load` instead measures the server under load (issue 14): one job alone, then two jobs plus a chat stream at
+once through a real server on loopback, and prints their total training throughput as a ratio of the one job's
+(target: at least 0.8).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import multiprocessing
+import os
 import resource
+import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -169,6 +177,94 @@ def chat_latency(cache_dir: Path, threads: int) -> dict[str, Any]:
     return {"cold_first_answer_s": cold, "ttft_s": ttft, "answer_s": total, "tokens": n, "tokens_per_s": n / total}
 
 
+def stamped_train(request: Any, emit: Any, should_stop: Any) -> dict[str, Any]:
+    """The real trainer, its metrics stamped with the wall clock so runs in different workers line up."""
+    from localbackend.trainer import train
+
+    return train(request, lambda e: emit({**e, "wall": time.time()} if e["type"] == "metrics" else e), should_stop)
+
+
+def _job_span(metrics: list[dict[str, Any]]) -> tuple[float, float, int]:
+    """(start, end, tokens) of a job's steady state: from its first step's end to its last step's end."""
+    return metrics[0]["wall"], metrics[-1]["wall"], metrics[-1]["trained_tokens"] - metrics[0]["trained_tokens"]
+
+
+def load_run(cache_dir: Path, steps: int) -> None:
+    """One job alone, then two jobs and a chat stream at once, on one real server with the real trainer."""
+    import httpx
+    import uvicorn
+
+    from localbackend.device import available_cores, default_max_concurrent_jobs
+    from localbackend.server.app import create_app
+    from localbackend.server.state import ServerConfig
+
+    data = (dataset() * (-(-steps * BATCH // len(dataset()))))[: steps * BATCH]
+    jsonl = "".join(json.dumps({"messages": c}) + "\n" for c in data).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = ServerConfig(data_dir=Path(tmp), cache_dir=cache_dir, train_fn="benchmarks.bench_local:stamped_train",
+                              max_jobs=default_max_concurrent_jobs())  # fmt: skip
+        server = uvicorn.Server(uvicorn.Config(create_app(config), port=0, log_level="warning"))
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+        while not server.started:
+            time.sleep(0.1)
+        http = httpx.Client(base_url=base, timeout=600)
+        file_id = http.post("/files", files={"file": ("b.jsonl", jsonl)}, data={"purpose": "fine-tune"}).json()["id"]
+        hyper = {"n_epochs": 1, "batch_size": BATCH}
+
+        def run_jobs(count: int, on_first_step: Any = None) -> list[list[dict[str, Any]]]:
+            ids = [http.post("/fine_tuning/jobs", json={"model": "smollm2-135m-instruct", "training_file": file_id,
+                                                        "seed": 0, "hyperparameters": hyper}).json()["id"]
+                   for _ in range(count)]  # fmt: skip
+            while any(http.get(f"/fine_tuning/jobs/{i}").json()["status"] not in ("succeeded", "failed") for i in ids):
+                if on_first_step is not None and http.get(f"/fine_tuning/jobs/{ids[0]}").json()["trained_tokens"]:
+                    on_first_step()
+                    on_first_step = None
+                time.sleep(0.5)
+            events = [http.get(f"/fine_tuning/jobs/{i}/events", params={"limit": 1000}).json()["data"] for i in ids]
+            return [[e["data"] for e in reversed(evs) if e["type"] == "metrics"] for evs in events]
+
+        def chat_tokens_per_s(stop: threading.Event | None = None, rounds: int = 3) -> float:
+            body = {"model": "smollm2-135m-instruct", "max_tokens": 32, "temperature": 0, "stream": True,
+                    "stream_options": {"include_usage": True},
+                    "messages": [{"role": "user", "content": "Write a short poem about the sea."}]}  # fmt: skip
+            tokens, spent, done = 0, 0.0, 0
+            while (stop is None and done < rounds) or (stop is not None and not stop.is_set()):
+                started = time.perf_counter()
+                with http.stream("POST", "/chat/completions", json=body) as response:
+                    for line in response.iter_lines():
+                        if '"usage": {' in line:
+                            tokens += json.loads(line[6:])["usage"]["completion_tokens"]
+                spent, done = spent + time.perf_counter() - started, done + 1
+            return tokens / spent if spent else 0.0
+
+        load_before = os.getloadavg()[0]
+        chat_tokens_per_s(rounds=1)  # load the model in the server before timing anything
+        chat_alone = chat_tokens_per_s()
+        (alone,) = run_jobs(1)
+        start, end, tokens = _job_span(alone)
+        alone_rate = tokens / (end - start)
+        # The load: two jobs at once, and chat streams (3 answers of 32 tokens) once the first job trains.
+        chat_result: list[float] = []
+        chatter = threading.Thread(target=lambda: chat_result.append(chat_tokens_per_s()))
+        loaded = run_jobs(2, on_first_step=chatter.start)
+        chatter.join()
+        server.should_exit = True
+        spans = [_job_span(m) for m in loaded]
+        overlap = max(0.0, min(e for _, e, _ in spans) - max(s for s, _, _ in spans))
+        training = sum(t for _, _, t in spans) / (sum(e - s for s, e, _ in spans) - overlap)
+        span = sum(t for _, _, t in spans) / (max(e for _, e, _ in spans) - min(s for s, _, _ in spans))
+        print(f"load run: {available_cores()} cores, at most {config.max_jobs} job(s) at once, {steps} steps a job; "
+              f"machine load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")  # fmt: skip
+        print(f"  one job alone:           {alone_rate:6.1f} tokens/s")
+        print(f"  two jobs + chat streams: {training:6.1f} tokens/s while training, {span:6.1f} over the whole span")
+        print(f"  chat: {chat_alone:.1f} tokens/s alone, {chat_result[0]:.1f} beside the jobs")
+        print(f"  throughput ratio, two jobs + chat / one job alone: {training / alone_rate:.2f}x while training "
+              f"(target >= 0.8x), {span / alone_rate:.2f}x including the second job's start-up")  # fmt: skip
+
+
 def _in_child(fn: Any, *args: Any) -> Any:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(fn, args)
@@ -180,10 +276,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=REPO / ".tmp" / "test-cache")
+    parser.add_argument("--load", action="store_true", help="Only the load run: two jobs and a chat at once.")
     args = parser.parse_args()
     from localbackend.basemodel import converted_model_dir
 
     converted_model_dir(args.cache_dir)  # convert outside the timed runs
+    if args.load:
+        load_run(args.cache_dir, args.steps)
+        return
     # The machine may be shared: alternate the two contenders and keep each one's best round.
     rounds: dict[str, list[dict[str, Any]]] = {"ref": [], "ours": []}
     for _ in range(args.rounds):

@@ -47,6 +47,11 @@ class LocalConfig:
     jobs keep training after a short-lived CLI command exits."""
     timeout_s: float = 120.0
     max_retries: int = 2
+    idle_exit_s: float | None = 600.0
+    """`[local] idle_exit`: a server we start stops itself after this long with no job, loaded model or request
+    (None: never). One started with `tunedeck serve` is not ours and keeps running."""
+    max_concurrent_jobs: int | None = None
+    """`[local] max_concurrent_jobs` for a server we start; None: 1 below 8 CPU cores (see localbackend.device)."""
 
 
 class LocalProvider(OpenAIProvider):
@@ -66,7 +71,8 @@ class LocalProvider(OpenAIProvider):
                 self.server = ensure_server(
                     self.local.data_dir, self.local.cache_dir, self.local.api_key,
                     autostart=self.local.autostart, timeout_s=self.local.start_timeout_s,
-                    stop_at_exit=self.local.stop_at_exit,
+                    stop_at_exit=self.local.stop_at_exit, idle_exit_s=self.local.idle_exit_s,
+                    max_jobs=self.local.max_concurrent_jobs,  # None: the backend's own default for its cores
                 )  # fmt: skip
                 base_url = self.server.base_url
             # Only the local key (or a placeholder) ever goes to this URL; the OpenAI key is not in reach here.

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from localbackend.db import new_id
-from localbackend.server.chat import MAX_TOKENS_LIMIT, SSE_HEADERS
+from localbackend.server.chat import MAX_TOKENS_LIMIT, SSE_HEADERS, check_prompt_size
+from localbackend.server.edge import EdgeRoute
 from localbackend.server.errors import bad_request
 from localbackend.server.generation import (
     Piece,
@@ -26,7 +27,7 @@ from localbackend.server.generation import (
 from localbackend.server.models import resolve_or_404
 from localbackend.server.state import Svc
 
-router = APIRouter(prefix="/v1/messages", tags=["anthropic"])
+router = APIRouter(prefix="/v1/messages", tags=["anthropic"], route_class=EdgeRoute)
 
 _STOP_REASONS = {"length": "max_tokens", "stop": "end_turn"}
 
@@ -88,6 +89,7 @@ async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | St
     if body.tools:
         raise bad_request("Tools are not supported by the local backend.", param="tools")
     messages = _messages(body)
+    check_prompt_size(messages, body.max_tokens, "messages")
     engine = await run_in_threadpool(svc.engine)  # the first call imports torch: keep it off the loop
     await check_context(engine, messages, body.max_tokens, "messages")
     pieces = generate(
