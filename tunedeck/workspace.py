@@ -269,17 +269,9 @@ class Workspace:
 
     def guess_provider(self, model: str) -> str | None:
         """The provider of a model tunedeck made, else one implied by the name; None when it cannot tell."""
-        for record in self.store.list_models():
-            if record.name == model:
-                return record.provider
-        for endpoint in self.store.list_endpoints():
-            if model in (endpoint.model, endpoint.id, endpoint.display_name):
-                return endpoint.provider
-        name = model.removeprefix("ft:")
-        for prefix, provider in _NAME_PREFIXES:
-            if name.lower().startswith(prefix.lower()):
-                return provider
-        return None
+        from tunedeck.evaluation.targets import infer_provider
+
+        return infer_provider(self.store, model)
 
     def resolve_provider(self, model: str, provider: str | None) -> str:
         """`provider` when given (checked), else the one `guess_provider` finds; a usage error when unknown."""
@@ -292,15 +284,3 @@ class Workspace:
                 f"Cannot tell which provider serves {model!r}.", "Add --provider (openai, vertex, local, …)."
             )
         return guessed
-
-
-_NAME_PREFIXES = (
-    ("claude", "anthropic"),
-    ("gemini", "vertex"),
-    ("projects/", "vertex"),
-    ("gpt-", "openai"),
-    ("o1", "openai"),
-    ("o3", "openai"),
-    ("o4", "openai"),
-    ("SmolLM", "local"),
-)

@@ -116,21 +116,9 @@ def _resolve(ref: ModelRef, settings: Settings, store: Store) -> Target:
     return Target(ref.label or ref.model, guessed, ref.model, max_tokens=ref.max_tokens)
 
 
-# The same rules as `Workspace.guess_provider` (kept here so the evaluation core needs only the store).
-_NAME_PREFIXES = (
-    ("claude", "anthropic"),
-    ("gemini", "vertex"),
-    ("projects/", "vertex"),
-    ("gpt-", "openai"),
-    ("o1", "openai"),
-    ("o3", "openai"),
-    ("o4", "openai"),
-    ("SmolLM", "local"),
-    ("smollm", "local"),
-)
-
-
 def infer_provider(store: Store, model: str) -> str | None:
+    """The provider of a model tunedeck made (or a checkpoint of one, or one it serves), else the one its name
+    implies; None when it cannot tell."""
     for record in store.list_models():
         if record.name == model:
             return record.provider
@@ -140,8 +128,6 @@ def infer_provider(store: Store, model: str) -> str | None:
     for endpoint in store.list_endpoints():
         if model in (endpoint.model, endpoint.id, endpoint.display_name):
             return endpoint.provider
-    name = model.removeprefix("ft:")
-    for prefix, provider in _NAME_PREFIXES:
-        if name.startswith(prefix):
-            return provider
-    return None
+    from providers.capabilities import provider_implied_by
+
+    return provider_implied_by(model)
