@@ -12,7 +12,7 @@ from typing import Any
 from localbackend.device import ComputePlan
 
 # A sequence's KV cache starts with room for its prompt plus this many tokens, and doubles from there.
-RESERVED_TOKENS = 256
+RESERVED_TOKENS = 64
 
 
 def _pick(logits: Any, temperature: float, top_p: float, generator: Any) -> int:

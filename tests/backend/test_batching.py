@@ -262,3 +262,16 @@ def test_nothing_to_generate_ends_at_once_and_close_ends_what_runs(model: Any) -
         list(running)
     with pytest.raises(RuntimeError, match="shut down"):
         batcher.submit(None, PROMPTS[0], Sampling(5))
+
+
+def test_a_cache_that_grows_on_the_way_answers_as_one_sized_up_front(model: Any) -> None:
+    def run(cache: KVCache) -> list[Any]:
+        rows, pending = [], PROMPTS[2]
+        for _ in range(30):
+            logits = forward(model, [(cache, pending)], PLAN, min_rows=INVARIANT_ROWS)[0]
+            rows.append(logits)
+            pending = [int(logits.argmax())]
+        return rows
+
+    grown, sized = run(KVCache(reserve=8, limit=100)), run(KVCache(reserve=100, limit=100))
+    assert all(torch.equal(a, b) for a, b in zip(grown, sized, strict=True))
