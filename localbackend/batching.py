@@ -140,6 +140,10 @@ class Batcher:
             self._cond.notify()
         return stream
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def active(self) -> int:
         """How many sequences are decoding or waiting (for tests and diagnostics)."""
         with self._cond:

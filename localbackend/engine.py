@@ -234,7 +234,7 @@ class ChatEngine:
 
     def _scheduler(self) -> Batcher:
         with self._lock:
-            if self._batcher is None:
+            if self._batcher is None or self._batcher.closed:  # closed: shut down, or stopped by a bug
                 from localbackend.batching import Batcher
 
                 self._batcher = Batcher(self._run_batch, max_batch=self._max_batch)
