@@ -1,6 +1,7 @@
 """Local backend benchmark: train() against a minimal hand-written LoRA loop, and chat latency of the engine.
 
 Run: .venv/bin/python benchmarks/bench_local.py [--steps 20] [--threads 2]
+     .venv/bin/python benchmarks/bench_local.py --eval-batching [--threads 1]   (only the eval-shaped run)
 Each measurement runs in its own spawned process so peak RSS figures do not mix.
 
 `--load` instead measures the server under load (issue 14): one job alone, then two jobs plus a chat stream at
@@ -265,6 +266,90 @@ def load_run(cache_dir: Path, steps: int) -> None:
               f"(target >= 0.8x), {span / alone_rate:.2f}x including the second job's start-up")  # fmt: skip
 
 
+EVAL_PROMPTS = 24
+EVAL_TOKENS = 60
+
+
+def eval_prompts() -> list[list[dict[str, str]]]:
+    """24 eval-style prompts of different lengths, each asking for more than EVAL_TOKENS tokens of answer."""
+    asks = [
+        "Write a detailed paragraph about {}.",
+        "Explain {} to a curious ten-year-old, with two examples and a closing summary.",
+        "You are preparing notes for a museum guide. Describe the history of {}, how people have used it or "
+        "studied it over the centuries, and one surprising fact that visitors usually do not know.",
+    ]
+    topics = [*TOPICS, "rivers", "the printing press", "volcanic glass", "migratory birds"]
+    return [[{"role": "user", "content": asks[i % len(asks)].format(t)}] for i, t in enumerate(topics[:EVAL_PROMPTS])]
+
+
+def eval_batching(cache_dir: Path, threads: int, batch_invariant: bool) -> dict[str, Any]:
+    """The same greedy requests one at a time, then all at once (as `eval run --concurrency` sends them)."""
+    import torch
+
+    from localbackend.engine import ChatEngine
+
+    torch.set_num_threads(threads)
+    engine = ChatEngine(cache_dir, batch_invariant=batch_invariant)
+    prompts = eval_prompts()
+
+    def answer(messages: list[dict[str, str]]) -> tuple[str, int]:
+        chunks = list(engine.generate(None, messages, max_tokens=EVAL_TOKENS, temperature=0))
+        return "".join(c.text for c in chunks), chunks[-1].completion_tokens
+
+    answer(prompts[0])  # load and warm up outside the timed runs
+    wall, cpu = time.perf_counter(), time.process_time()
+    alone = [answer(p) for p in prompts]
+    alone_s, alone_cpu = time.perf_counter() - wall, time.process_time() - cpu
+
+    together: list[tuple[str, int] | None] = [None] * len(prompts)
+    start = threading.Barrier(len(prompts) + 1)
+
+    def client(index: int) -> None:
+        start.wait()
+        together[index] = answer(prompts[index])
+
+    clients = [threading.Thread(target=client, args=(i,)) for i in range(len(prompts))]
+    for thread in clients:
+        thread.start()
+    start.wait()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for thread in clients:
+        thread.join()
+    batched_s, batched_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    engine.close()
+    answered = [r for r in together if r is not None]
+    if len(answered) != len(prompts):
+        raise RuntimeError(f"{len(prompts) - len(answered)} batched requests failed")
+    tokens, batched_tokens = sum(n for _, n in alone), sum(n for _, n in answered)
+    return {
+        "tokens": tokens,
+        "alone_tps": tokens / alone_s,
+        "batched_tps": batched_tokens / batched_s,
+        "alone_cpu_tps": tokens / alone_cpu,
+        "batched_cpu_tps": batched_tokens / batched_cpu,
+        "identical": sum(a == b for a, b in zip(alone, answered, strict=True)),
+        "differing": [i for i, (a, b) in enumerate(zip(alone, answered, strict=True)) if a != b],
+    }
+
+
+def print_eval_batching(cache_dir: Path, threads: int, batch_invariant: bool) -> None:
+    load = os.getloadavg()[0]
+    row = _in_child(eval_batching, cache_dir, threads, batch_invariant)
+    mode = ", batch-invariant" if batch_invariant else ""
+    print(
+        f"eval-shaped chat ({EVAL_PROMPTS} prompts x {EVAL_TOKENS} tokens, greedy, {threads} threads{mode}; "
+        f"load {load:.1f} before the run, {os.getloadavg()[0]:.1f} after):"
+    )
+    print(f"  one at a time: {row['alone_tps']:6.1f} tokens/s  ({row['alone_cpu_tps']:.1f} tokens/cpu-s)")
+    print(f"  batched:       {row['batched_tps']:6.1f} tokens/s  ({row['batched_cpu_tps']:.1f} tokens/cpu-s)")
+    print(
+        f"  throughput ratio batched/one-at-a-time: {row['batched_tps'] / row['alone_tps']:.2f} (wall), "
+        f"{row['batched_cpu_tps'] / row['alone_cpu_tps']:.2f} (CPU time); {row['tokens']} tokens; "
+        f"identical greedy outputs: {row['identical']}/{EVAL_PROMPTS}"
+        + (f" (differing prompts: {row['differing']})" if row["differing"] else "")
+    )
+
+
 def _in_child(fn: Any, *args: Any) -> Any:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(fn, args)
@@ -277,12 +362,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=REPO / ".tmp" / "test-cache")
     parser.add_argument("--load", action="store_true", help="Only the load run: two jobs and a chat at once.")
+    parser.add_argument("--eval-batching", action="store_true", help="run only the eval-shaped batching comparison")
+    parser.add_argument("--batch-invariant", action="store_true", help="the eval run with ChatEngine(batch_invariant)")
     args = parser.parse_args()
     from localbackend.basemodel import converted_model_dir
 
     converted_model_dir(args.cache_dir)  # convert outside the timed runs
     if args.load:
         load_run(args.cache_dir, args.steps)
+        return
+    if args.eval_batching:
+        print_eval_batching(args.cache_dir, args.threads, args.batch_invariant)
         return
     # The machine may be shared: alternate the two contenders and keep each one's best round.
     rounds: dict[str, list[dict[str, Any]]] = {"ref": [], "ours": []}
@@ -310,6 +400,7 @@ def main() -> None:
         f"answer {chat['answer_s']:.2f} s, {chat['tokens_per_s']:.1f} tokens/s; "
         f"first answer incl. load {chat['cold_first_answer_s']:.1f} s"
     )
+    print_eval_batching(args.cache_dir, args.threads, args.batch_invariant)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -135,7 +135,7 @@ def _usage(piece: Piece) -> dict[str, int]:
 
 
 @router.post("/completions", response_model=None)
-async def chat_completions(body: ChatRequest, svc: Svc) -> dict[str, Any] | StreamingResponse:
+async def chat_completions(body: ChatRequest, svc: Svc, request: Request) -> dict[str, Any] | StreamingResponse:
     model = resolve_or_404(svc, body.model)
     max_tokens, stop = _checked(body)
     messages = _messages(body)
@@ -151,6 +151,7 @@ async def chat_completions(body: ChatRequest, svc: Svc) -> dict[str, Any] | Stre
         top_p=body.top_p,
         stop=stop,
         seed=body.seed,
+        disconnected=request.is_disconnected,
     )
     completion_id, created = new_id("chatcmpl-"), int(time.time())
     if not body.stream:

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -80,7 +80,7 @@ def _sse(event: dict[str, Any]) -> str:
 
 
 @router.post("", response_model=None)
-async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | StreamingResponse:
+async def create_message(body: MessagesRequest, svc: Svc, request: Request) -> dict[str, Any] | StreamingResponse:
     model = resolve_or_404(svc, body.model)
     if body.max_tokens > MAX_TOKENS_LIMIT:
         raise bad_request(
@@ -101,6 +101,7 @@ async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | St
         top_p=body.top_p,
         stop=body.stop_sequences,
         seed=None,
+        disconnected=request.is_disconnected,
     )
     message_id = new_id("msg_")
     if not body.stream:
