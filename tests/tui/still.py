@@ -61,7 +61,7 @@ def still_workspace(home: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     ours = {MANAGED_BY_LABEL: "tunedeck"}
     vertex.endpoints = {
         "4417": Endpoint("4417", "vertex", "support-bot-l4", "support-bot@v2", 1.38, "g2-standard-8 + L4", 1,
-                         T0 - timedelta(hours=3), T0 + timedelta(hours=2, minutes=5), ours),
+                         T0 - timedelta(hours=3), T0 + timedelta(minutes=50), ours),
         "9001": Endpoint("9001", "vertex", "research-a100", "llama-3.1-8b", 4.22, "a2-highgpu-1g", 1,
                          T0 - timedelta(days=2), None, {}),
     }  # fmt: skip

@@ -216,7 +216,8 @@ class EndpointsScreen(DeckScreen):
             if yes:
                 self._start_teardown(idle, reason=f"bulk teardown from the terminal UI: idle for at least {limit}")
 
-        self.app.push_screen(ConfirmScreen(f"Tear down {len(idle)} idle endpoint(s)?", body, "Tear down all"), chosen)
+        title = f"Tear down {len(idle)} idle endpoint{'s' if len(idle) > 1 else ''}?"
+        self.app.push_screen(ConfirmScreen(title, body, "Tear down all"), chosen)
 
     def _start_teardown(self, rows: list[EndpointRow], *, reason: str) -> None:
         keys = [row_key(row.view) for row in rows]
