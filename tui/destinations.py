@@ -38,10 +38,17 @@ def _endpoints(deck: Deck) -> Screen[None]:
     return EndpointsScreen(deck)
 
 
+def _infra(deck: Deck) -> Screen[None]:
+    from tui.screens.infra import InfraScreen
+
+    return InfraScreen(deck)
+
+
 DESTINATIONS: tuple[Destination, ...] = (
     Destination("jobs", "Jobs", "every fine-tuning job, live", _jobs, ("job", "j")),
     Destination("endpoints", "Endpoints", "what bills by the hour or holds memory; test and tear down", _endpoints,
                 ("endpoint", "ep", "e")),
+    Destination("infra", "Infra", "the Pulumi stack: plan, up, refresh, destroy", _infra, ("stack", "pulumi")),
 )  # fmt: skip
 
 
