@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
+from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, preferences, profile, serve
 from tunedeck.cli.context import state
 from tunedeck.cli.output import report_error, stderr
 from tunedeck.errors import TunedeckError, UsageError
@@ -31,6 +31,7 @@ app.add_typer(profile.app, name="profile")
 app.add_typer(infra.app, name="infra")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(endpoints.app, name="endpoints")
+app.add_typer(preferences.app, name="preferences")
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 

@@ -104,6 +104,18 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # Which of two or three answers to the same prompt a person preferred (the playground's marks), for the
+    # evaluation reports. `preferred` is the index into candidates_json; NULL is a tie.
+    """
+    CREATE TABLE preferences (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        prompt TEXT NOT NULL,
+        source TEXT,
+        candidates_json TEXT NOT NULL,
+        preferred INTEGER,
+        at TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,13 +9,14 @@ from tunedeck.store.datasets import DatasetStore
 from tunedeck.store.db import DB_NAME, Database
 from tunedeck.store.endpoints import EndpointStore
 from tunedeck.store.jobs import JobStore
+from tunedeck.store.preferences import PreferenceStore
 from tunedeck.store.stacks import StackStore
 
 if TYPE_CHECKING:
     from tunedeck.settings import Settings
 
 
-class Store(StackStore, DatasetStore, JobStore, EndpointStore):
+class Store(StackStore, DatasetStore, JobStore, EndpointStore, PreferenceStore):
     """Thread-safe; open once per process with `Store.open(settings)` and pass it down."""
 
     def __init__(self, db: Database) -> None:
