@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
@@ -49,11 +50,25 @@ class TunedeckApp(App[None]):
     CSS_PATH = "tunedeck.tcss"
     TITLE = "tunedeck"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("colon", "command_line", "go to", id="app.command_line"),
-        Binding("question_mark", "help", "keys", id="app.help"),
-        Binding("escape", "back", "back", show=False, id="app.back"),
-        Binding("q", "quit", "quit", id="app.quit"),
-        Binding("ctrl+p", "command_palette", "palette", show=False, priority=True, id="app.palette"),
+        Binding(
+            "colon",
+            "command_line",
+            "go to",
+            id="app.command_line",
+            tooltip="Go to a screen by name (:jobs, :endpoints)",
+        ),
+        Binding("question_mark", "help", "keys", id="app.help", tooltip="Every key of this screen and the global ones"),
+        Binding("escape", "back", "back", show=False, id="app.back", tooltip="Back (or clear the filter)"),
+        Binding("q", "quit", "quit", id="app.quit", tooltip="Quit (a local backend still training keeps running)"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "palette",
+            show=False,
+            priority=True,
+            id="app.palette",
+            tooltip="The command palette: every action by name",
+        ),
     ]
 
     def __init__(
@@ -214,8 +229,20 @@ class TunedeckApp(App[None]):
             self.header_state = state
             self.header_changed.publish(state)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry provider text (error titles, ids), which may hold brackets: never read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def on_action_failed(self, message: ActionFailed) -> None:
-        severity: Any = message.severity
+        severity = cast("SeverityLevel", message.severity)
         if message.hint:
             self.notify(message.hint, title=message.title, severity=severity, timeout=10)
         else:
@@ -274,9 +301,11 @@ class TunedeckApp(App[None]):
         for binding in own_bindings(screen):
             if screen.check_action(binding.action, ()) is True and binding.description:
                 keys = self.keymap.get(binding.id or "", binding.key)
-                yield SystemCommand(binding.description.capitalize(), f"{keys} · {binding.id}",
-                                    partial(screen.run_action, binding.action))  # fmt: skip
-        yield SystemCommand("Keys", "every key of this screen and the global ones (?)", self.action_help)
+                shown = ", ".join(self.get_key_display(replace(binding, key=k.strip())) for k in keys.split(","))
+                title = (binding.tooltip or binding.description).split(" (")[0]
+                yield SystemCommand(title, f"{shown} · {binding.id}", partial(screen.run_action, binding.action))
+        yield SystemCommand("Keys of this screen", "every key here and the global ones, with ids for [keys] (?)",
+                            self.action_help)  # fmt: skip
         yield from super().get_system_commands(screen)
 
 

@@ -13,6 +13,14 @@ from tunedeck.store import JobRecord, Submission
 DASH = "—"
 
 
+def middle(text: str, width: int) -> str:
+    """`text` cut in the middle to `width` cells: ids differ at both ends (prefix and step or hash), so both stay."""
+    if len(text) <= width:
+        return text
+    keep = width - 1
+    return f"{text[: (keep + 1) // 2]}…{text[len(text) - keep // 2 :]}"
+
+
 def money(value: float | None) -> str:
     """'$0.0042' below a dollar (fine-tuning small jobs costs cents), '$1,234.50' above; '—' when unknown."""
     if value is None:
@@ -75,10 +83,24 @@ def job_elapsed_s(job: JobRecord, now: datetime) -> float:
     return max(0.0, (end - job.created_at).total_seconds())
 
 
+def job_elapsed(job: JobRecord, now: datetime) -> str:
+    """How long it has run ('—' for a submission that never reached the provider)."""
+    return duration(job_elapsed_s(job, now)) if job.submission is Submission.SUBMITTED else DASH
+
+
 def progress(step: int | None, total: int | None) -> str:
     if step is None:
         return DASH
     return f"{step}/{total}" if total else str(step)
+
+
+def job_cost(job: JobRecord) -> tuple[str, str]:
+    """(text, style): the actual cost once billed, else the estimate marked '~' and dimmed."""
+    if job.actual_cost_usd is not None:
+        return money(job.actual_cost_usd), ""
+    if job.estimated_cost_usd is not None:
+        return f"~{money(job.estimated_cost_usd)}", "dim"
+    return DASH, "dim"
 
 
 def state_style(job: JobRecord) -> str:

@@ -86,7 +86,13 @@ async def test_the_palette_offers_the_screens_actions(workspace: Workspace) -> N
         table = app.screen.query_one("#endpoints")
         await settle(pilot, lambda: table.row_count == 2)  # type: ignore[attr-defined]
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert {"Go to Jobs", "Go to Endpoints", "Tear down", "All idle", "Autostop", "Test", "Keys"} <= set(titles)
+        assert {
+            "Go to Jobs",
+            "Go to Endpoints",
+            "Tear down the selected endpoint",
+            "Tear down every idle endpoint of ours",
+            "Keys",
+        } <= set(titles)
         await pilot.press("ctrl+p")
         await settle(pilot, lambda: CommandPalette.is_open(app))
         await pilot.press(*"go to jobs")
@@ -124,7 +130,7 @@ async def test_80_by_24_keeps_the_header_totals_and_the_footer_keys(workspace: W
         await settle(pilot, lambda: "q quit" in screen_text(app).splitlines()[23], what="the footer")
         assert screen_text(app).splitlines()[0].rstrip().endswith("0 running · burning now: $2.50/h")
         await pilot.press("colon", *"endpoints", "enter")
-        await settle(pilot, lambda: "d tear down" in screen_text(app).splitlines()[23], what="the footer")
+        await settle(pilot, lambda: "d teardown" in screen_text(app).splitlines()[23], what="the footer")
 
 
 async def test_hundreds_of_jobs_load_and_the_live_ones_update_in_place(workspace: Workspace, fake: LocalFake) -> None:

@@ -30,6 +30,8 @@ def test_formats_fit_a_narrow_column() -> None:
     assert fmt.rate(None) == "per token" and fmt.rate(2.5) == "$2.50/h"
     assert [fmt.duration(s) for s in (5, 185, 7800, 3 * 86400 + 4 * 3600)] == ["5s", "3m05s", "2h10m", "3d04h"]
     assert fmt.ago(None, T0) == "never" and fmt.ago(T0 - timedelta(minutes=2), T0) == "2m00s ago"
+    assert fmt.middle("ft:smollm2-135m-instruct:local:tmux:ckpt-step-4", 20) == "ft:smollm2…pt-step-4"
+    assert fmt.middle("short", 20) == "short"
     assert [fmt.span(s) for s in (90, 2700, 5400, 7200)] == ["1m30s", "45m", "1h30m", "2h"]
     assert fmt.progress(None, 10) == "—" and fmt.progress(3, 10) == "3/10" and fmt.progress(3, None) == "3"
 

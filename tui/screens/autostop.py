@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,10 +33,11 @@ class AutostopScreen(ModalScreen[AutostopChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"Idle auto-teardown for {self.endpoint}", id="dialog-title")
+            yield Label(Text(f"Idle auto-teardown for {self.endpoint}"), id="dialog-title")
             yield Static(
                 "Tear it down after this long unused, e.g. 30m, 2h, 1h30m.\n"
-                "Leave empty (or write off) to never tear it down automatically.",
+                "Leave empty (or write off) to never tear it down automatically.\n"
+                "enter sets it · esc leaves it as it is",
                 id="dialog-body",
             )
             yield Input(self.current, placeholder="30m", id="autostop-input")
@@ -55,7 +57,7 @@ class AutostopScreen(ModalScreen[AutostopChoice | None]):
         try:
             parse_duration(text)
         except UsageError as exc:
-            self.query_one("#dialog-error", Static).update(f"{exc.title} {exc.hint}")
+            self.query_one("#dialog-error", Static).update(Text(f"{exc.title} {exc.hint}"))
             return
         self.dismiss(AutostopChoice(text))
 

@@ -52,7 +52,7 @@ class ChatScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide tall"):
-            yield Label(f"Test chat — {self.target.label}", id="dialog-title")
+            yield Label(Text(f"Test chat — {self.target.label}"), id="dialog-title")
             yield Static(Text(f"{self.target.provider} · {self.target.model}", style="dim"))
             yield VerticalScroll(id="chat-transcript")
             yield Input(DEFAULT_PROMPT, placeholder="a prompt; enter sends", id="chat-input")
@@ -115,7 +115,7 @@ class ChatScreen(ModalScreen[None]):
             if self._reply is not None:
                 self._reply.update(Text.assemble(("model  ", "bold"), reply.reply or "(empty reply)"))
             self.history.append(ChatMessage("assistant", reply.reply))
-            status.update(f"{reply.describe()} · enter sends · esc closes")
+            status.update(Text(f"{reply.describe()} · enter sends · esc closes"))
         self._reply = None
 
     def action_close(self) -> None:

@@ -32,12 +32,43 @@ class EndpointsScreen(DeckScreen):
     TITLE_TEXT = "Endpoints"
     SPENDS = frozenset({"test_endpoint", "teardown", "teardown_idle", "autostop"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "test_endpoint", "test", id="endpoints.test"),
-        Binding("d", "teardown", "tear down", id="endpoints.teardown"),
-        Binding("D", "teardown_idle", "all idle", id="endpoints.teardown_idle"),
-        Binding("a", "autostop", "autostop", id="endpoints.autostop"),
-        Binding("slash", "filter", "filter", id="endpoints.filter"),
-        Binding("ctrl+r", "refresh", "list again", show=False, id="endpoints.refresh"),
+        Binding(
+            "t",
+            "test_endpoint",
+            "test",
+            id="endpoints.test",
+            tooltip="Test chat with the endpoint's model: streaming reply, latency and tokens",
+        ),
+        Binding(
+            "d",
+            "teardown",
+            "teardown",
+            id="endpoints.teardown",
+            tooltip="Tear down the selected endpoint (asks first; only tunedeck's own)",
+        ),
+        Binding(
+            "D",
+            "teardown_idle",
+            "idle",
+            id="endpoints.teardown_idle",
+            tooltip="Tear down every idle endpoint of ours (one confirmation listing them)",
+        ),
+        Binding(
+            "a",
+            "autostop",
+            "autostop",
+            id="endpoints.autostop",
+            tooltip="Set or clear the idle auto-teardown of the selected endpoint",
+        ),
+        Binding("slash", "filter", "filter", id="endpoints.filter", tooltip="Filter the endpoints"),
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "list again",
+            show=False,
+            id="endpoints.refresh",
+            tooltip="List the endpoints again now",
+        ),
     ]
 
     def __init__(self, deck: Deck) -> None:
@@ -108,7 +139,7 @@ class EndpointsScreen(DeckScreen):
         elif not table.rows_by_key:
             empty.update("Nothing billed by the hour is running, and no model is loaded in the local backend.")
         else:
-            empty.update(f"No endpoint matches {table.filter_text!r} (esc in the filter clears it).")
+            empty.update(Text(f"No endpoint matches {table.filter_text!r} (esc in the filter clears it)."))
         empty.display = not table.row_count
 
     # -- keys ----------------------------------------------------------------------------------------------
@@ -185,7 +216,8 @@ class EndpointsScreen(DeckScreen):
             if yes:
                 self._start_teardown(idle, reason=f"bulk teardown from the terminal UI: idle for at least {limit}")
 
-        self.app.push_screen(ConfirmScreen(f"Tear down {len(idle)} idle endpoint(s)?", body, "Tear down all"), chosen)
+        title = f"Tear down {len(idle)} idle endpoint{'s' if len(idle) > 1 else ''}?"
+        self.app.push_screen(ConfirmScreen(title, body, "Tear down all"), chosen)
 
     def _start_teardown(self, rows: list[EndpointRow], *, reason: str) -> None:
         keys = [row_key(row.view) for row in rows]

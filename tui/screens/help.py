@@ -32,19 +32,19 @@ def binding_table(screen: Screen[object], keymap: Mapping[str, str]) -> Table:
     table = Table(box=None, pad_edge=False, expand=True, header_style="bold")
     table.add_column("key", no_wrap=True)
     table.add_column("does")
-    table.add_column("id (for [keys])", style="dim", no_wrap=True)
+    table.add_column(Text("id (for [keys])"), style="dim", no_wrap=True)
     for title, node in (("this screen", screen), ("everywhere", app)):
         table.add_row(Text(title, style="bold underline"), "", "")
         for binding in own_bindings(node):
             keys = keymap.get(binding.id or "", binding.key)
             shown = ", ".join(app.get_key_display(replace(binding, key=k.strip())) for k in keys.split(","))
             state = node.check_action(binding.action, ())
-            does = binding.description or binding.action
+            does = binding.tooltip or binding.description or binding.action
             if state is False:
                 does += " (off: read-only)"
             elif state is None:
                 does += " (not for the selected row)"
-            table.add_row(shown, does, binding.id or "")
+            table.add_row(Text(shown), Text(does), Text(binding.id or ""))
     return table
 
 
@@ -58,10 +58,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="wide"):
-            yield Label(f"Keys — {self.title_text}", id="dialog-title")
+            yield Label(Text(f"Keys — {self.title_text}"), id="dialog-title")
             with VerticalScroll(id="help-body"):
                 yield Static(self.table)
-            yield Static("esc closes · rebind any id under [keys] in config.toml", classes="hint")
+            yield Static(Text("esc closes · rebind any id under [keys] in config.toml"), classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)

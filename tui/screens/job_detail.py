@@ -30,9 +30,15 @@ class JobDetailScreen(DeckScreen):
     TITLE_TEXT = "Job"
     SPENDS = frozenset({"cancel_job", "test_checkpoint"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "test_checkpoint", "test checkpoint", id="job.test_checkpoint"),
-        Binding("c", "cancel_job", "cancel", id="job.cancel"),
-        Binding("ctrl+r", "reload", "reload", show=False, id="job.reload"),
+        Binding(
+            "t",
+            "test_checkpoint",
+            "test checkpoint",
+            id="job.test_checkpoint",
+            tooltip="Test the selected checkpoint in a chat",
+        ),
+        Binding("c", "cancel_job", "cancel", id="job.cancel", tooltip="Cancel this job (asks first)"),
+        Binding("ctrl+r", "reload", "reload", show=False, id="job.reload", tooltip="Read the job again from the store"),
     ]
 
     def __init__(self, deck: Deck, job_id: str) -> None:
@@ -101,9 +107,9 @@ class JobDetailScreen(DeckScreen):
             rows.append(("final", detail.job.fine_tuned_model))
         for step, model in rows:
             self.checkpoint_models.append(model)
-            table.add_row(step, model, key=model)
+            table.add_row(Text(step), Text(model), key=model)
         # By step, the final model last (sorting also redraws the rows at their measured widths).
-        table.sort("step", key=lambda step: (step == "final", int(step) if step.isdigit() else 0))
+        table.sort("step", key=lambda cell: (cell.plain == "final", int(cell.plain) if cell.plain.isdigit() else 0))
         if detail.checkpoints_error:
             self._checkpoint_note(f"could not list: {detail.checkpoints_error}")
         elif not rows:
@@ -166,7 +172,7 @@ class JobDetailScreen(DeckScreen):
             self.notify("This job has no checkpoint to test yet.", severity="warning")
             return
         row = table.get_row_at(table.cursor_row)
-        step, model = str(row[0]), str(row[1])
+        step, model = row[0].plain, row[1].plain
         label = "the final model" if step == "final" else f"checkpoint at step {step}"
         self.app.push_screen(ChatScreen(self.deck, ChatTarget(self.job.provider, model, f"{self.job.id}, {label}")))
 

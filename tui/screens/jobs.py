@@ -27,13 +27,30 @@ class JobsScreen(DeckScreen):
     TITLE_TEXT = "Jobs"
     SPENDS = frozenset({"cancel_job", "retry_job"})
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_job", "open", id="jobs.open"),
-        Binding("c", "cancel_job", "cancel", id="jobs.cancel"),
-        Binding("r", "retry_job", "retry", id="jobs.retry"),
-        Binding("slash", "filter", "filter", id="jobs.filter"),
-        Binding("s", "sort", "sort", id="jobs.sort"),
-        Binding("S", "reverse_sort", "reverse sort", show=False, id="jobs.reverse_sort"),
-        Binding("ctrl+r", "refresh", "ask now", show=False, id="jobs.refresh"),
+        Binding(
+            "enter",
+            "open_job",
+            "open",
+            id="jobs.open",
+            tooltip="Open the selected job: timeline, loss chart, events, checkpoints",
+        ),
+        Binding("c", "cancel_job", "cancel", id="jobs.cancel", tooltip="Cancel the selected job (asks first)"),
+        Binding(
+            "r", "retry_job", "retry", id="jobs.retry", tooltip="Submit again a job that never reached its provider"
+        ),
+        Binding("slash", "filter", "filter", id="jobs.filter", tooltip="Filter the jobs"),
+        Binding("s", "sort", "sort", id="jobs.sort", tooltip="Sort by the next column"),
+        Binding(
+            "S", "reverse_sort", "reverse sort", show=False, id="jobs.reverse_sort", tooltip="Reverse the sort order"
+        ),
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "ask now",
+            show=False,
+            id="jobs.refresh",
+            tooltip="Ask the providers about unfinished jobs now",
+        ),
     ]
 
     def __init__(self, deck: Any) -> None:
@@ -117,7 +134,7 @@ class JobsScreen(DeckScreen):
                 )
             )
         elif not shown:
-            empty.update(f"No job matches {table.filter_text!r} (esc in the filter clears it).")
+            empty.update(Text(f"No job matches {table.filter_text!r} (esc in the filter clears it)."))
         empty.display = not shown
 
     # -- keys ----------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("autostop", "auto-teardown"),
 )
 TEARING_DOWN = "tearing down…"
+NAME_WIDTH = 32
+"""Long names are cut in the middle in the table; dialogs and the filter use them whole."""
 
 
 def row_key(view: EndpointView) -> str:
@@ -64,14 +66,20 @@ class EndpointRow:
         last = self.last_used_at or self.started_at()
         return None if last is None else max(0.0, (now - last).total_seconds())
 
+    def names(self) -> tuple[str, str, str]:
+        return self.view.id, self.view.display_name, self.view.model
+
     def cells(self, now: datetime) -> dict[str, tuple[str, str]]:
         view, dim = self.view, "" if self.view.ours else "dim"
         autostop = ("after " + fmt.span(self.idle_teardown_s) + " idle") if self.idle_teardown_s else "off"
         return {
             "provider": (view.provider, dim),
-            "endpoint": (view.display_name, dim or "bold"),
+            "endpoint": (fmt.middle(view.display_name, NAME_WIDTH), dim or "bold"),
             "status": (self.status, self.status_style or dim),
-            "model": (view.model, dim),
+            # The local backend's endpoints are their models: saying it twice would push the costs off screen.
+            "model": ("(same)", "dim")
+            if view.model == view.display_name
+            else (fmt.middle(view.model, NAME_WIDTH), dim),
             "owner": ("tunedeck" if view.ours else "foreign", dim),
             "uptime": (fmt.duration(self.uptime_s(now)), dim),
             "rate": (fmt.rate(view.hourly_rate_usd), dim),
@@ -144,7 +152,7 @@ class EndpointTable(DataTable[Text]):
             if row is None:
                 continue
             cells = row.cells(self.now)
-            visible = not needle or needle in " ".join(text for text, _ in cells.values()).lower()
+            visible = not needle or needle in " ".join([*(t for t, _ in cells.values()), *row.names()]).lower()
             if not visible:
                 if key in self.rows:
                     self.remove_row(key)

@@ -13,12 +13,13 @@ from tui.messages import FilterChanged
 
 class FilterBar(Input):
     DEFAULT_CSS = """
-    FilterBar {
+    FilterBar, FilterBar:focus {
         dock: bottom;
         display: none;
         border: none;
         height: 1;
         padding: 0 1;
+        background: $boost;
     }
     FilterBar.-open { display: block; }
     """

@@ -27,11 +27,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("model", "model"),
     ("suffix", "suffix"),
     ("state", "state"),
-    ("progress", "progress"),
-    ("train", "train loss"),
-    ("valid", "valid loss"),
+    ("progress", "step"),
+    ("train", "train"),
+    ("valid", "valid"),
     ("elapsed", "elapsed"),
-    ("est", "est. cost"),
     ("cost", "cost"),
 )
 SORTS: tuple[str, ...] = ("created", "provider", "model", "state", "progress", "train", "elapsed", "cost")
@@ -52,21 +51,21 @@ class JobRow:
         return {
             "id": (job.id, "bold"),
             "provider": (job.provider, ""),
-            "model": (job.base_model, ""),
-            "suffix": (str(job.spec.get("suffix") or ""), ""),
+            "model": (fmt.middle(job.base_model, 28), ""),
+            "suffix": (fmt.middle(str(job.spec.get("suffix") or ""), 18), ""),
             "state": (fmt.job_state(job, now), fmt.state_style(job)),
             "progress": (fmt.progress(progress.step, progress.total_steps), ""),
             "train": (fmt.loss(progress.train_loss), ""),
             "valid": (fmt.loss(progress.valid_loss), ""),
-            "elapsed": (fmt.duration(fmt.job_elapsed_s(job, now)), ""),
-            "est": (fmt.money(job.estimated_cost_usd), ""),
-            "cost": (fmt.money(job.actual_cost_usd), ""),
+            "elapsed": (fmt.job_elapsed(job, now), ""),
+            "cost": fmt.job_cost(job),
         }
 
     def matches(self, needle: str) -> bool:
         if not needle:
             return True
-        haystack = " ".join(text for text, _ in self.cells.values()) + " " + (self.job.fine_tuned_model or "")
+        whole = (self.job.base_model, str(self.job.spec.get("suffix") or ""), self.job.fine_tuned_model or "")
+        haystack = " ".join([*(text for text, _ in self.cells.values()), *whole])
         return needle.lower() in haystack.lower()
 
     def sort_key(self, column: str, now: datetime) -> Any:
