@@ -38,6 +38,12 @@ def _endpoints(deck: Deck) -> Screen[None]:
     return EndpointsScreen(deck)
 
 
+def _datasets(deck: Deck) -> Screen[None]:
+    from tui.screens.datasets import DatasetsScreen
+
+    return DatasetsScreen(deck)
+
+
 def _playground(deck: Deck) -> Screen[None]:
     from tui.screens.playground import PlaygroundScreen
 
@@ -54,6 +60,8 @@ DESTINATIONS: tuple[Destination, ...] = (
     Destination("jobs", "Jobs", "every fine-tuning job, live", _jobs, ("job", "j")),
     Destination("endpoints", "Endpoints", "what bills by the hour or holds memory; test and tear down", _endpoints,
                 ("endpoint", "ep", "e")),
+    Destination("datasets", "Datasets", "validate, inspect, convert and split a dataset file", _datasets,
+                ("dataset", "data")),
     Destination("playground", "Playground", "chat with one model, or two or three side by side", _playground,
                 ("play", "pg", "chat")),
     Destination("infra", "Infra", "the Pulumi stack: plan, up, refresh, destroy", _infra, ("stack", "pulumi")),
