@@ -38,6 +38,12 @@ def _endpoints(deck: Deck) -> Screen[None]:
     return EndpointsScreen(deck)
 
 
+def _new(deck: Deck) -> Screen[None]:
+    from tui.screens.wizard import WizardScreen
+
+    return WizardScreen(deck)
+
+
 def _datasets(deck: Deck) -> Screen[None]:
     from tui.screens.datasets import DatasetsScreen
 
@@ -60,6 +66,7 @@ DESTINATIONS: tuple[Destination, ...] = (
     Destination("jobs", "Jobs", "every fine-tuning job, live", _jobs, ("job", "j")),
     Destination("endpoints", "Endpoints", "what bills by the hour or holds memory; test and tear down", _endpoints,
                 ("endpoint", "ep", "e")),
+    Destination("new", "New job", "a wizard from a dataset file to a submitted job", _new, ("submit", "wizard")),
     Destination("datasets", "Datasets", "validate, inspect, convert and split a dataset file", _datasets,
                 ("dataset", "data")),
     Destination("playground", "Playground", "chat with one model, or two or three side by side", _playground,
