@@ -56,6 +56,12 @@ def _playground(deck: Deck) -> Screen[None]:
     return PlaygroundScreen(deck)
 
 
+def _profiles(deck: Deck) -> Screen[None]:
+    from tui.screens.profiles import ProfilesScreen
+
+    return ProfilesScreen(deck)
+
+
 def _infra(deck: Deck) -> Screen[None]:
     from tui.screens.infra import InfraScreen
 
@@ -71,6 +77,8 @@ DESTINATIONS: tuple[Destination, ...] = (
                 ("dataset", "data")),
     Destination("playground", "Playground", "chat with one model, or two or three side by side", _playground,
                 ("play", "pg", "chat")),
+    Destination("profiles", "Profiles", "system prompts, few-shot examples and remembered facts", _profiles,
+                ("profile",)),
     Destination("infra", "Infra", "the Pulumi stack: plan, up, refresh, destroy", _infra, ("stack", "pulumi")),
 )  # fmt: skip
 

@@ -51,6 +51,7 @@ class PlaygroundScreen(DeckScreen):
         super().__init__(deck)
         self.initial_models = models
         self.initial_held_out = held_out
+        self.initial_system = ""
         self.targets: list[tuple[str, str]] = []
         self.columns: list[VerticalScroll] = []
         self.texts: list[Static] = []
@@ -67,7 +68,7 @@ class PlaygroundScreen(DeckScreen):
         yield StatusHeader(self.TITLE_TEXT)
         with Horizontal(id="pg-settings"):
             yield Input(self.initial_models, placeholder="provider:model, up to three, comma-separated", id="pg-models")
-            yield Input(placeholder="system prompt", id="pg-system")
+            yield Input(self.initial_system, placeholder="system prompt", id="pg-system")
             yield Input("0.0", placeholder="temperature", id="pg-temperature", type="number")
             yield Input("128", placeholder="max tokens", id="pg-max-tokens", type="integer")
         yield Horizontal(id="pg-columns")
@@ -85,6 +86,13 @@ class PlaygroundScreen(DeckScreen):
         self.query_one("#pg-prompt", Input).focus()
         if self.initial_held_out:
             self.load_held_out(self.initial_held_out)
+
+    def preset(self, models: str, system: str) -> None:
+        """Fill the models and system prompt (the Profiles screen's `p`); applied once mounted."""
+        self.initial_models, self.initial_system = models, system
+        if self.is_mounted:
+            self.query_one("#pg-models", Input).value = models
+            self.query_one("#pg-system", Input).value = system
 
     def on_unmount(self) -> None:
         self._stopped.set()
