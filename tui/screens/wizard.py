@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -80,7 +80,10 @@ class WizardScreen(DeckScreen):
             with Vertical(id="hyper"):
                 for key, label in (("epochs", "epochs"), ("lr", "learning-rate multiplier"),
                                    ("batch", "batch size"), ("suffix", "suffix"), ("seed", "seed")):  # fmt: skip
-                    yield Input("auto" if key in ("epochs", "lr", "batch") else "", placeholder=label, id=f"wz-{key}")
+                    with Horizontal(classes="wz-row"):
+                        yield Label(label, classes="wz-label")
+                        yield Input("auto" if key in ("epochs", "lr", "batch") else "", placeholder=label,
+                                    id=f"wz-{key}", compact=True)  # fmt: skip
                 yield Static("", id="wz-auto")
             with Vertical(id="submit"):
                 yield Static("", id="wz-estimate", classes="pane")
