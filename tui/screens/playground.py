@@ -41,7 +41,7 @@ class PlaygroundScreen(DeckScreen):
     SPENDS = frozenset({"send"})
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(str(n), f"replay({n})", f"prompt {n}", show=False, id=f"playground.replay{n}") for n in range(1, 10)),
-        *(Binding(letter, f"mark({i})", f"{letter} better", id=f"playground.mark_{letter}")
+        *(Binding(letter, f"mark({i})", "better", id=f"playground.mark_{letter}")
           for i, letter in enumerate(LETTERS)),
         Binding("equals_sign", "mark(-1)", "tie", id="playground.tie"),
         Binding("i", "focus_prompt", "prompt", id="playground.prompt"),

@@ -214,7 +214,8 @@ class WizardScreen(DeckScreen):
         if report.ok:
             detail.append(f"No errors ({report.n_warnings} warnings). ctrl+n continues.", style="green")
         else:
-            detail.append(f"{report.n_errors} errors block the next step.", style="red")
+            blocks = "1 error blocks" if report.n_errors == 1 else f"{report.n_errors} errors block"
+            detail.append(f"{blocks} the next step.", style="red")
             if self._convertible():
                 detail.append(f"\nThe file is {report.format}; c converts it to {self._native()}.", style="yellow")
         self.query_one("#wz-detail", Static).update(detail)
