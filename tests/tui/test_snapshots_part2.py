@@ -20,15 +20,22 @@ from tui.app import TunedeckApp
 Compare = Callable[..., bool]
 
 
-@pytest.fixture
-def app(isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TunedeckApp:
-    data = tmp_path / "data"
-    data.mkdir()
+def write_support_dataset(data: Path) -> Path:
+    """Twelve examples, the fifth without an answer: one error and the usual warnings."""
     rows = [(f"What is {i} plus {i}?", f"{2 * i}") for i in range(12)]
     lines = [json.dumps({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]})
              for q, a in rows]  # fmt: skip
     lines[4] = '{"messages": [{"role": "user", "content": "no answer here"}]}'
-    (data / "support.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = data / "support.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def app(isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TunedeckApp:
+    data = tmp_path / "data"
+    data.mkdir()
+    write_support_dataset(data)
     monkeypatch.chdir(data)
     # Latency figures come from the clock: a stepping one draws the same columns every time.
     ticks = itertools.count()
