@@ -49,7 +49,7 @@ def describe_stats(stats: Any) -> Text:
     return text
 
 
-def length_strip(dist: Any, width: int = 40) -> str:
+def length_strip(dist: Any, width: int = 24) -> str:
     """Example lengths on one line: ▕ spans min..max, ▒ the p10–p90 band, █ the median."""
     span = max(dist.max - dist.min, 1)
 
