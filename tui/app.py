@@ -316,12 +316,19 @@ def _binding_ids() -> set[str]:
     from tui.screens.chat import ChatScreen
     from tui.screens.command_line import CommandLineScreen
     from tui.screens.confirm import ConfirmScreen
+    from tui.screens.dataset_output import ConvertScreen, SplitScreen
+    from tui.screens.datasets import DatasetsScreen
     from tui.screens.endpoints import EndpointsScreen
     from tui.screens.help import HelpScreen
+    from tui.screens.infra import InfraScreen
     from tui.screens.job_detail import JobDetailScreen
     from tui.screens.jobs import JobsScreen
+    from tui.screens.playground import PlaygroundScreen
+    from tui.screens.profiles import ProfilesScreen
+    from tui.screens.wizard import WizardScreen
     from tui.widgets.filter_bar import FilterBar
 
     classes = (TunedeckApp, JobsScreen, JobDetailScreen, EndpointsScreen, ConfirmScreen, AutostopScreen, ChatScreen,
-               CommandLineScreen, HelpScreen, FilterBar)  # fmt: skip
+               CommandLineScreen, HelpScreen, FilterBar, WizardScreen, DatasetsScreen, ConvertScreen, SplitScreen,
+               PlaygroundScreen, ProfilesScreen, InfraScreen)  # fmt: skip
     return binding_ids(cls.BINDINGS for cls in classes)

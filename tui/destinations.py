@@ -38,10 +38,48 @@ def _endpoints(deck: Deck) -> Screen[None]:
     return EndpointsScreen(deck)
 
 
+def _new(deck: Deck) -> Screen[None]:
+    from tui.screens.wizard import WizardScreen
+
+    return WizardScreen(deck)
+
+
+def _datasets(deck: Deck) -> Screen[None]:
+    from tui.screens.datasets import DatasetsScreen
+
+    return DatasetsScreen(deck)
+
+
+def _playground(deck: Deck) -> Screen[None]:
+    from tui.screens.playground import PlaygroundScreen
+
+    return PlaygroundScreen(deck)
+
+
+def _profiles(deck: Deck) -> Screen[None]:
+    from tui.screens.profiles import ProfilesScreen
+
+    return ProfilesScreen(deck)
+
+
+def _infra(deck: Deck) -> Screen[None]:
+    from tui.screens.infra import InfraScreen
+
+    return InfraScreen(deck)
+
+
 DESTINATIONS: tuple[Destination, ...] = (
     Destination("jobs", "Jobs", "every fine-tuning job, live", _jobs, ("job", "j")),
     Destination("endpoints", "Endpoints", "what bills by the hour or holds memory; test and tear down", _endpoints,
                 ("endpoint", "ep", "e")),
+    Destination("new", "New job", "a wizard from a dataset file to a submitted job", _new, ("submit", "wizard")),
+    Destination("datasets", "Datasets", "validate, inspect, convert and split a dataset file", _datasets,
+                ("dataset", "data")),
+    Destination("playground", "Playground", "chat with one model, or two or three side by side", _playground,
+                ("play", "pg", "chat")),
+    Destination("profiles", "Profiles", "system prompts, few-shot examples and remembered facts", _profiles,
+                ("profile",)),
+    Destination("infra", "Infra", "the Pulumi stack: plan, up, refresh, destroy", _infra, ("stack", "pulumi")),
 )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from tunedeck.store import EventRecord, JobRecord, Submission
 
 class JobsScreen(DeckScreen):
     TITLE_TEXT = "Jobs"
-    SPENDS = frozenset({"cancel_job", "retry_job"})
+    SPENDS = frozenset({"cancel_job", "retry_job", "new_job"})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter",
@@ -34,6 +34,7 @@ class JobsScreen(DeckScreen):
             id="jobs.open",
             tooltip="Open the selected job: timeline, loss chart, events, checkpoints",
         ),
+        Binding("n", "new_job", "new job", id="jobs.new", tooltip="Submit a new job with the wizard (:new)"),
         Binding("c", "cancel_job", "cancel", id="jobs.cancel", tooltip="Cancel the selected job (asks first)"),
         Binding(
             "r", "retry_job", "retry", id="jobs.retry", tooltip="Submit again a job that never reached its provider"
@@ -168,6 +169,9 @@ class JobsScreen(DeckScreen):
         from tui.screens.job_detail import JobDetailScreen  # deferred: the chart library loads with it
 
         self.app.push_screen(JobDetailScreen(self.deck, job.id))
+
+    def action_new_job(self) -> None:
+        self.app.go_to("new")  # type: ignore[attr-defined]
 
     def action_cancel_job(self) -> None:
         job = self.table.selected

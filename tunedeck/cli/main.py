@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import chat, data, demo, deploy, endpoints, infra, jobs, models, profile, serve
+from tunedeck.cli import chat, data, demo, deploy, endpoints, infra, jobs, models, preferences, profile, serve
 from tunedeck.cli.context import state
 from tunedeck.cli.errorpath import execute
 from tunedeck.cli.eval import app as eval_app
@@ -33,6 +33,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(endpoints.app, name="endpoints")
 endpoints.app.command("deploy")(deploy.deploy)
 app.add_typer(models.app, name="models")
+app.add_typer(preferences.app, name="preferences")
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 app.add_typer(eval_app, name="eval")
