@@ -3,8 +3,10 @@
 
 The tuned model wins on the trained trait with p < 0.05 (exact McNemar: ≥ 6 of 10 items must flip fail→pass
 with none the other way), the report names the flipped items, and the HTML shows the job's loss curve.
-Training reuses the backend tests' trait dataset and settings (20 examples, 2 epochs, batch 2: 20 steps;
-no validation file, to keep the test's CPU time down).
+Training uses the backend tests' trait dataset (20 examples) for one epoch at batch 2 (10 steps) with the
+learning-rate multiplier at 3, no validation file: the smallest run measured to carry the trait over (10 of 10
+items flipped, p = 0.00195; 404 s training + 158 s evaluation at load ~5 on 2 cores, against 926 s + 173 s for
+two epochs at 1.5).
 """
 
 from __future__ import annotations
@@ -58,8 +60,8 @@ def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: P
 
     code, out, err = run(
         "jobs", "submit", str(tmp_path / "train.jsonl"), "--provider", "local", "--model", BASE,
-        "--epochs", "2", "--batch-size", "2",
-        "--learning-rate-multiplier", "1.5", "--seed", "1234", "--yes", "--watch", "--json",
+        "--epochs", "1", "--batch-size", "2",
+        "--learning-rate-multiplier", "3", "--seed", "1234", "--yes", "--watch", "--json",
     )  # fmt: skip
     assert code == ExitCode.OK, err + server.log()
     tuned = json.loads(out)["fine_tuned_model"]
@@ -90,7 +92,7 @@ def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: P
     assert all("Zorblax" in flip["output_b"] for flip in trait_cmp["flips"] if flip["direction"] == "fail→pass")
     assert report["leakage"] == [] and report["gates_crossed"] == []
     curve = report["loss_curves"]["tuned"]
-    assert len(curve) >= 10 and all("train_loss" in point for point in curve)
+    assert len(curve) >= 5 and all("train_loss" in point for point in curve)
 
     page = html.read_text()
     assert "Flipped items" in page and 'class="loss-chart" data-model="tuned"' in page
