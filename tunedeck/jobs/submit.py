@@ -223,6 +223,7 @@ def dataset_paths_spec(
 
 # -- planning: validate, estimate, then submit (what `jobs submit` and the TUI's submit screen both call) ---
 
+
 def fine_tunable() -> list[str]:
     """Providers whose capability data says they fine-tune."""
     from providers.capabilities import CAPABILITIES
