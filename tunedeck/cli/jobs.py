@@ -149,25 +149,15 @@ def list_cmd(
     if not jobs:
         stderr.print("No jobs yet. Submit one with `tunedeck jobs submit DATASET --provider P --model M`.")
         return
-    from rich.table import Table
+    from tunedeck.cli.job_table import job_table
 
-    table = Table()
-    # What users copy (ids, states, dates, model names) wraps and is never cut; the rest may be shortened.
-    for header in ("id", "provider", "base model", "state", "created", "fine-tuned model", "est.", "actual"):
-        kept = header in ("id", "state", "created", "fine-tuned model", "base model")
-        table.add_column(header, overflow="fold" if kept else "ellipsis", min_width=10 if kept else None)
-    for j in jobs:
-        table.add_row(
-            j.id,
-            j.provider,
-            j.base_model,
-            j.display_state,
-            f"{j.created_at:%Y-%m-%d %H:%M}",
-            j.fine_tuned_model or "",
-            money(j.estimated_cost_usd),
-            money(j.actual_cost_usd),
-        )
+    table, left_out = job_table(jobs, stdout.width)
     stdout.print(table)
+    if left_out:
+        stderr.print(
+            f"[dim]({', '.join(left_out)} left out to fit {stdout.width} columns: see `jobs show ID` or --json)[/]",
+            highlight=False,
+        )
 
 
 @app.command("show")
@@ -215,19 +205,24 @@ def _print_metrics(metrics: list) -> None:
     shown = metrics[-10:]
     keys = ["step", "train_loss", "valid_loss"]
     keys += sorted({k for e in shown for k in (e.metrics or {})} - set(keys) - {"total_steps"})
-    table = Table(*keys, title=f"metrics (last {len(shown)} of {len(metrics)})")
+    table = Table(title=f"metrics (last {len(shown)} of {len(metrics)})")
+    for key in keys:
+        table.add_column(key, justify="right", overflow="fold")
     for event in shown:
         values = event.metrics or {}
-        table.add_row(*(_metric(values.get(k)) for k in keys))
+        table.add_row(*(_metric(k, values.get(k)) for k in keys))
     stdout.print(table)
 
 
-def _metric(value: object) -> str:
+def _metric(key: str, value: object) -> str:
+    """Losses and rates with 4 decimals (a loss of 1.0 is 1.0000, not 1); counts as whole numbers."""
     if value is None:
         return "—"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.4f}"
-    return f"{value:,.0f}" if isinstance(value, int | float) else str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int) or key == "step" or key.endswith(("_steps", "tokens", "_s")):
+        return f"{value:,.0f}"
+    return f"{value:.4f}"
 
 
 @app.command("cancel")
