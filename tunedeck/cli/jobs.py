@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from tunedeck.cli.context import workspace
 from tunedeck.cli.job_progress import follow
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Submit fine-tuning jobs and follow them to the end.", no_args_is_help=True)
 
 
+def _model_help() -> str:
+    from tunedeck.jobs.base_models import help_text
+
+    return f"Base model to fine-tune, in any letter case. {help_text()}. `tunedeck jobs models` lists them with prices."
+
+
+MODEL_HELP = _model_help()
+
+
 # -- submit ----------------------------------------------------------------------------------------------
 
 
@@ -27,7 +37,7 @@ def submit_cmd(
     ctx: typer.Context,
     dataset: Annotated[Path, typer.Argument(help="Training file (JSONL chat format, or what `data convert` makes).")],
     provider: Annotated[str, typer.Option("--provider", "-p", help="openai, vertex or local.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Base model to fine-tune.")],
+    model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)],
     validation: Annotated[Path | None, typer.Option("--validation", help="Held-out validation file.")] = None,
     epochs: Annotated[
         int | None, typer.Option("--epochs", min=1, help="Epochs (default: the provider's auto).")
@@ -59,13 +69,16 @@ def submit_cmd(
         client_key=client_key or "",
     )
     plan = ws.jobs.plan(provider, spec, dataset, validation)
+    if plan.spec.base_model != model:
+        stderr.print(f"model: {plan.spec.base_model} (for {model!r})", highlight=False, markup=False)
     show_plan(plan)
     if not plan.ok:
         if json_out:
             emit_json({"submitted": False, "training": plan.report, "validation": plan.validation_report})
         raise typer.Exit(int(ExitCode.BAD_INPUT))
+    ws.jobs.preflight(provider)  # a missing or refused key is said now, not after the user agreed to pay
     cost = money(plan.estimate.estimated_usd) if plan.estimate else "an unknown amount"
-    confirm(f"Submit to {provider} ({model}) for {cost}?", yes)
+    confirm(f"Submit to {provider} ({plan.spec.base_model}) for {cost}?", yes)
     job = ws.jobs.submit(plan)
     stderr.print(f"[green]submitted[/] {job.id} ({provider} job {job.provider_job_id})", highlight=False)
     if watch:
@@ -103,9 +116,13 @@ def show_plan(plan: SubmissionPlan) -> None:
             where = f"{name}:{issue.line}" if issue.line is not None else f"{name} (file)"
             stderr.print(f"[yellow]warning[/] {where}: {issue.message}", highlight=False)
     if plan.estimate is not None:
-        stderr.print(f"cost: {plan.estimate.describe()}", highlight=False)
+        price = plan.estimate.price
+        stderr.print(f"cost: {plan.estimate.describe()}", highlight=False, markup=False)
+        stderr.print(f"using the tuned model: {price.describe_usage()}", highlight=False, markup=False)
+        if (stale := price.staleness()) is not None:
+            stderr.print(f"[yellow]warning:[/] {escape(stale)}", highlight=False)
     elif plan.cost_note:
-        stderr.print(f"cost: {plan.cost_note}", highlight=False)
+        stderr.print(f"cost: {plan.cost_note}", highlight=False, markup=False)
 
 
 # -- watching --------------------------------------------------------------------------------------------
@@ -244,11 +261,30 @@ def cancel_cmd(ctx: typer.Context, job_ref: JobArg, yes: YesOpt = False, json_ou
 
 
 @app.command("retry")
-def retry_cmd(ctx: typer.Context, job_ref: JobArg, json_out: JsonOpt = False) -> None:
-    """Submit again a job marked "not submitted", with its original client key (never a duplicate)."""
+def retry_cmd(
+    ctx: typer.Context,
+    job_ref: JobArg,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Ask for this base model instead (any letter case).")
+    ] = None,
+    yes: YesOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Submit again a job marked "not submitted", with its original client key (never a duplicate), optionally
+    with another base model (the new estimate is shown and confirmed)."""
     from tunedeck.jobs.actions import job_as_dict
 
-    job = workspace(ctx).jobs.retry(job_ref)
+    ws = workspace(ctx)
+    if model is not None:
+        edited = ws.jobs.retry_plan(job_ref, model)
+        stderr.print(
+            f"{edited.id}: {edited.provider} {edited.base_model}, estimated {money(edited.estimated_cost_usd)}",
+            highlight=False,
+            markup=False,
+        )
+        ws.jobs.preflight(edited.provider)
+        confirm(f"Submit {edited.id} to {edited.provider} ({edited.base_model})?", yes)
+    job = ws.jobs.retry(job_ref, model=model)
     if json_out:
         emit_json(job_as_dict(job))
     else:
@@ -265,3 +301,48 @@ def forget_cmd(ctx: typer.Context, job_ref: JobArg, json_out: JsonOpt = False) -
         emit_json(job_as_dict(job) | {"forgotten": True})
     else:
         stderr.print(f"forgot {job.id} ({job.display_state})", highlight=False)
+
+
+@app.command("models")
+def models_cmd(
+    ctx: typer.Context,
+    provider: Annotated[str | None, typer.Option("--provider", "-p", help="Only this provider.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The base models each provider fine-tunes (what `jobs submit --model` takes), with what training and then
+    using the tuned model cost."""
+    rows = workspace(ctx).jobs.base_models(provider)
+    if json_out:
+        emit_json([row.as_dict() for row in rows])
+        return
+    from rich.table import Table
+
+    from tunedeck.costs.prices import usd
+
+    table = Table("provider", "model", "training", "input", "output", "prices as of", title="USD per 1M tokens")
+    notes: dict[str, str] = {}
+    for row in rows:
+        price = row.price
+        model = f"{row.model}{row.origin}"
+        if price is None:
+            table.add_row(row.provider, model, "unknown", "unknown", "unknown", escape(row.price_problem))
+            continue
+        unit_in, unit_out = price.inference_input_usd_per_million_tokens, price.inference_output_usd_per_million_tokens
+        known = unit_in is not None and unit_out is not None
+        if price.inference_note:
+            notes[price.inference_note] = row.provider
+        table.add_row(
+            row.provider,
+            model,
+            usd(price.usd_per_million_tokens),
+            usd(unit_in) if unit_in is not None else "unknown",
+            usd(unit_out) if unit_out is not None else "unknown",
+            price.as_of if known or not price.inference_note else f"{price.as_of} (see below)",
+        )
+    stdout.print(table)
+    stdout.print("[dim]training: per 1M training tokens (file × epochs); input/output: using the tuned model.[/]")
+    for note, provider in notes.items():
+        stdout.print(f"[dim]{provider}: {escape(note)}[/]", highlight=False)
+    warnings = {row.price.staleness() for row in rows if row.price is not None}
+    for warning in sorted(w for w in warnings if w is not None):
+        stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
