@@ -37,6 +37,7 @@ def main() -> None:
     pulumi.export(names.SERVICE_ACCOUNT_EMAIL, result.service_account_email)
     pulumi.export(names.ENDPOINT_NAMES, result.endpoint_names)
     pulumi.export(names.DATASET_PREFIX, DATASET_PREFIX)
+    pulumi.export(names.SERVING_SERVICE_ACCOUNT_EMAIL, result.serving_service_account_email)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,11 @@ class InfraConfig:
     budget: BudgetSpec | None = None
 
     @property
+    def serving_account_id(self) -> str:
+        """The serving service account beside the tuning one: same stem, "-serve" (account ids allow 30)."""
+        return f"{self.service_account_id[:24].rstrip('-')}-serve"
+
+    @property
     def bucket_name(self) -> str:
         # Bucket names are global: the project id makes them unique without Pulumi's random suffix, so the
         # name is predictable and the Vertex adapter can be told it before the first `up`.

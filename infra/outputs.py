@@ -22,6 +22,9 @@ SERVICE_ACCOUNT_EMAIL = "service_account_email"
 ENDPOINT_NAMES = "endpoint_names"
 DATASET_PREFIX = "dataset_prefix"
 ALL_OUTPUTS = (PROJECT, REGION, BUCKET_NAME, BUCKET_URI, SERVICE_ACCOUNT_EMAIL, ENDPOINT_NAMES, DATASET_PREFIX)
+SERVING_SERVICE_ACCOUNT_EMAIL = "serving_service_account_email"
+OPTIONAL_OUTPUTS = (SERVING_SERVICE_ACCOUNT_EMAIL,)
+"""Exported by newer programs; a stack written before them still reads (the value is then empty)."""
 
 
 class StackOutputs(BaseModel):
@@ -39,6 +42,8 @@ class StackOutputs(BaseModel):
     """Full resource names, projects/P/locations/L/endpoints/N."""
     dataset_prefix: str
     """Upload datasets under this prefix: the bucket's lifecycle rule expires them after the retention age."""
+    serving_service_account_email: str = ""
+    """The account deployed models run as (empty for a stack from before it existed)."""
     source: Literal["pulumi", "saved"]
     """`pulumi`: read live from the backend; `saved`: the copy tunedeck stored after the last up/outputs."""
     saved_at: datetime | None = None
@@ -63,6 +68,7 @@ class StackOutputs(BaseModel):
                 source=source,
                 saved_at=saved_at,
                 **{name: outputs[name] for name in ALL_OUTPUTS},
+                **{name: outputs[name] for name in OPTIONAL_OUTPUTS if outputs.get(name)},
             )
         except ValidationError as exc:
             raise StackNotDeployedError(
@@ -72,4 +78,5 @@ class StackOutputs(BaseModel):
 
     def as_outputs(self) -> dict[str, Any]:
         """The plain output map, as Pulumi exports it (what the store keeps)."""
-        return self.model_dump(mode="json", include=set(ALL_OUTPUTS))
+        values = self.model_dump(mode="json", include=set(ALL_OUTPUTS) | set(OPTIONAL_OUTPUTS))
+        return {name: value for name, value in values.items() if name in ALL_OUTPUTS or value}

@@ -10,6 +10,7 @@ from infra.components.apis import BASE_SERVICES, BUDGET_SERVICE, ProjectApis, Pr
 from infra.components.budget import ProjectBudget, ProjectBudgetArgs
 from infra.components.endpoints import TuningEndpoints, TuningEndpointsArgs
 from infra.components.identity import TuningIdentity, TuningIdentityArgs
+from infra.components.serving import ServingIdentity, ServingIdentityArgs
 from infra.components.storage import TuningBucket, TuningBucketArgs
 from infra.config import DATASET_PREFIX, OWNERSHIP_LABELS, InfraConfig
 
@@ -20,6 +21,7 @@ class ProgramResult:
     bucket_uri: pulumi.Output[str]
     service_account_email: pulumi.Output[str]
     endpoint_names: pulumi.Output[list[str]]
+    serving_service_account_email: pulumi.Output[str]
 
 
 def build(config: InfraConfig) -> ProgramResult:
@@ -49,6 +51,15 @@ def build(config: InfraConfig) -> ProgramResult:
             depends_on=apis.resources,
         ),
     )
+    serving = ServingIdentity(
+        "serving-identity",
+        ServingIdentityArgs(
+            project=config.project,
+            account_id=config.serving_account_id,
+            bucket_name=bucket.bucket_name,
+            depends_on=apis.resources,
+        ),
+    )
     endpoints = TuningEndpoints(
         "endpoints",
         TuningEndpointsArgs(
@@ -72,4 +83,5 @@ def build(config: InfraConfig) -> ProgramResult:
         bucket_uri=bucket.bucket_uri,
         service_account_email=identity.email,
         endpoint_names=endpoints.resource_names,
+        serving_service_account_email=serving.email,
     )

@@ -1,7 +1,9 @@
 """The local backend's metadata store: one SQLite file (WAL) of files, jobs, events, checkpoints and models.
 
 One connection shared by the server's threads behind a lock: the server is the only writer (workers send
-their events over a pipe), so a lock is simpler and safer than a connection per thread.
+their events over a pipe), so a lock is simpler and safer than a connection per thread. A file that is
+damaged, a directory, unopenable or locked by another process fails the open with one TunedeckError that
+`tunedeck serve` prints before it starts serving.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from tunedeck.util.sqlite import connect, immediate_transaction
+from tunedeck.errors import TunedeckError
+from tunedeck.exitcodes import ExitCode
+from tunedeck.util.sqlite import connect, explained, immediate_transaction
 
 SCHEMA_VERSION = 1
 
@@ -84,8 +88,16 @@ CREATE TABLE IF NOT EXISTS models (
 _JSON_COLUMNS = {"metadata", "hyperparameters", "options", "error", "data", "metrics"}
 
 
-class SchemaTooNewError(RuntimeError):
+_RECREATE = (
+    "the local backend then starts empty, forgetting its uploaded files, jobs and tuned models (their files "
+    "stay in the data dir)."
+)
+
+
+class SchemaTooNewError(TunedeckError):
     """The data dir was written by a newer tunedeck; refusing to touch it beats corrupting it."""
+
+    exit_code = ExitCode.USAGE
 
 
 def new_id(prefix: str) -> str:
@@ -99,18 +111,24 @@ def now() -> int:
 class Database:
     """Thread-safe access to the backend's SQLite file. Rows come back as plain dicts."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._conn = connect(path, timeout_s=30, synchronous="NORMAL")
-        self._migrate()
+        with explained(path, what="the local backend's database", recreate=_RECREATE):
+            self._conn = connect(path, timeout_s=busy_timeout_s, synchronous="NORMAL")
+            try:
+                self._migrate()
+            except BaseException:
+                self._conn.close()
+                raise
 
     def _migrate(self) -> None:
         with self._lock:
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise SchemaTooNewError(
-                    f"{self.path} has schema version {version}; this tunedeck knows {SCHEMA_VERSION}."
+                    f"{self.path} has schema version {version}; this tunedeck knows {SCHEMA_VERSION}.",
+                    "Upgrade tunedeck; it never downgrades the local backend's database.",
                 )
             if version < SCHEMA_VERSION:
                 # One script in one transaction: a crash mid-migration leaves the old schema intact.

@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from localbackend.device import ComputePlan, Precision
+
+if TYPE_CHECKING:
+    from localbackend.batching import Batcher
 
 BASE_NAME = "base"
 
@@ -49,11 +52,22 @@ def _bytes(tensors: Iterator[Any]) -> int:
 class ChatEngine:
     """Serve the base model and any number of trained adapters; every method is thread-safe.
 
-    Generations run concurrently from different threads: each keeps its own KV cache and takes the engine lock
-    only for one forward pass at a time (switching to its adapter first), so a slow reader never blocks others.
+    Generations requested from many threads at once run together: a batch scheduler decodes every sequence
+    of a model in one forward pass per step (localbackend.batching), taking the engine lock for each pass and
+    switching to its adapter first. A slow reader never holds others back: its tokens wait in its own queue.
+    `batch_invariant=True` makes every answer independent of what else runs (see localbackend.packed), at
+    about twice the cost per token of a request that runs alone.
     """
 
-    def __init__(self, cache_dir: Path, *, device: str | None = None, precision: Precision = "auto") -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        *,
+        device: str | None = None,
+        precision: Precision = "auto",
+        max_batch: int = 32,
+        batch_invariant: bool = False,
+    ) -> None:
         self._cache_dir = Path(cache_dir)
         self._device = device
         self._precision: Precision = precision
@@ -66,6 +80,9 @@ class ChatEngine:
         self._adapters: dict[str, _Adapter] = {}
         self._active: str | None = None
         self._counter = 0
+        self._max_batch = max_batch
+        self._batch_invariant = batch_invariant
+        self._batcher: Batcher | None = None
 
     # -- loading ---------------------------------------------------------------------------------------------
 
@@ -165,40 +182,32 @@ class ChatEngine:
         top_p: float = 1.0,
         stop: list[str] | None = None,
         seed: int | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[GenerationChunk]:
         """Stream an answer: chunks of new text, the last one with finish_reason "stop" or "length".
 
-        Loading happens on the first call (or again after an unload). Temperature 0 is greedy.
+        Loading happens on the first call (or again after an unload), in the caller's thread; the tokens come
+        from the engine's batch scheduler, shared with every other request in flight. Temperature 0 is greedy.
+        Generation stops early once `cancelled()` is true or the caller closes the iterator.
         """
+        from localbackend.batching import Sampling
         from localbackend.chatml import encode_prompt
         from localbackend.model_decode import IncrementalDecoder, StopMatcher
-        from localbackend.model_generate import generate_ids
 
         key = self._key(adapter)
         with self._lock:
             self._ensure(key)
             self._touch(key)
-            plan = self._ensure_base()
             tokenizer = self._tokenizer
         prompt = encode_prompt(tokenizer, messages)
         eos = frozenset(int(t) for t in (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|endoftext|>")))
         decoder, stops = IncrementalDecoder(tokenizer), StopMatcher(stop)
         completion = 0
         finish = "length"
-        tokens = generate_ids(
-            self._model,
-            prompt,
-            plan=plan,
-            max_tokens=max(0, max_tokens),
-            temperature=temperature,
-            top_p=top_p,
-            seed=seed,
-            eos_ids=eos,
-            step_context=lambda: self._step(key),
-            model_for_step=lambda: self._model,
-        )
+        sampling = Sampling(max(0, max_tokens), temperature, top_p, seed, eos)
+        stream = self._scheduler().submit(key, prompt, sampling, cancelled=cancelled)
         try:
-            for token in tokens:
+            for token in stream:
                 completion += 1
                 if token in eos:
                     finish = "stop"
@@ -209,8 +218,11 @@ class ChatEngine:
                     return
                 if text:
                     yield GenerationChunk(text, None, len(prompt), completion)
+            else:
+                if completion < sampling.max_tokens:
+                    return  # cancelled: the caller gave up, there is no answer to finish
         finally:
-            tokens.close()
+            stream.cancel()  # a no-op once the sequence ended; otherwise it leaves the batch at the next step
             with self._lock:
                 self._touch(key)
         text, stopped = stops.push(decoder.flush())
@@ -219,6 +231,35 @@ class ChatEngine:
         else:
             text += stops.flush()
         yield GenerationChunk(text, finish, len(prompt), completion)
+
+    def _scheduler(self) -> Batcher:
+        with self._lock:
+            if self._batcher is None or self._batcher.closed:  # closed: shut down, or stopped by a bug
+                from localbackend.batching import Batcher
+
+                self._batcher = Batcher(self._run_batch, max_batch=self._max_batch)
+            return self._batcher
+
+    def _run_batch(self, key: Hashable, batch: Sequence[tuple[Any, Sequence[int]]]) -> Any:
+        """One packed forward pass for the sequences of one model (the scheduler calls this)."""
+        from localbackend.packed import INVARIANT_ROWS, forward
+
+        assert key is None or isinstance(key, str)
+        with self._step(key):
+            plan = self._ensure_base()
+            return forward(self._model, batch, plan, min_rows=INVARIANT_ROWS if self._batch_invariant else 1)
+
+    def in_flight(self) -> int:
+        """Requests decoding or waiting for their first pass right now (without waiting for the engine lock)."""
+        batcher = self._batcher
+        return batcher.active() if batcher is not None else 0
+
+    def close(self) -> None:
+        """Stop the batch scheduler (requests still running end with an error); the engine restarts it on use."""
+        with self._lock:
+            batcher, self._batcher = self._batcher, None
+        if batcher is not None:
+            batcher.close()
 
     def loaded(self) -> list[LoadedModel]:
         with self._lock:

@@ -1,7 +1,8 @@
 """Fine-tuning jobs: the state machine, a queue with a concurrency limit, and one worker process per job.
 
 States move `validating_files → queued → running → succeeded | failed | cancelled`. The runner's scheduler
-thread starts queued jobs while fewer than `max_jobs` run; a monitor thread per job turns the worker's
+thread starts queued jobs while fewer than `max_jobs` (never more than the cores) run, each with its share of
+the cores from the server's ThreadBudget; a monitor thread per job turns the worker's
 events into database rows and its exit into the final state, so a crash in training only fails that job.
 A job interrupted by a server stop or crash resumes after its last checkpoint on the next start (or fails
 with a clear error when it saved none): it is never left `running`.
@@ -13,6 +14,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -22,12 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from localbackend.db import Database, new_id, now
+from localbackend.device import ThreadBudget
 from localbackend.registry import ModelRegistry, checkpoint_model_id, fine_tuned_model_id
 from localbackend.worker import DEFAULT_TRAIN_FN, run
 
 log = logging.getLogger("localbackend.jobs")
 
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+# An absolute path of two or more parts, after a space, quote or bracket: any other path on the server.
+_ABSOLUTE_PATH = re.compile(r"""(^|[\s'"(\[=])/(?:[^\s'"/]+/)+([^\s'"/)\]]*)""")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "validating_files": frozenset({"queued", "failed", "cancelled"}),
     "queued": frozenset({"running", "failed", "cancelled"}),
@@ -79,12 +84,17 @@ class JobRunner:
         max_jobs: int = 1,
         train_fn: str = DEFAULT_TRAIN_FN,
         cancel_grace_s: float = 20.0,
+        budget: ThreadBudget | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
         self.jobs_dir = jobs_dir
         self.cache_dir = cache_dir
-        self.max_jobs = max(1, max_jobs)
+        self.budget = budget or ThreadBudget()
+        # More jobs than cores would need more busy threads than cores: the extra ones wait in the queue.
+        self.max_jobs = max(1, min(max_jobs, self.budget.cores))
+        if self.max_jobs < max_jobs:
+            log.warning("running at most %d jobs at once: this machine has %d cores", self.max_jobs, self.budget.cores)
         self.train_fn = train_fn
         self.cancel_grace_s = cancel_grace_s
         self._ctx = multiprocessing.get_context("spawn")
@@ -170,6 +180,14 @@ class JobRunner:
         entry.done.wait(wait_s)  # usually quick: the trainer checks should_stop every step
         return self.db.get("jobs", job_id)  # type: ignore[return-value]
 
+    def redact(self, text: str) -> str:
+        """`text` without the server's paths: API clients learn what went wrong, not where the server keeps
+        its files (the server log has the whole traceback)."""
+        for root, name in ((self.jobs_dir.parent, "<data dir>"), (self.cache_dir, "<cache dir>")):
+            for form in {str(root), str(root.resolve())}:
+                text = text.replace(form, name)
+        return _ABSOLUTE_PATH.sub(lambda m: f"{m.group(1)}…/{m.group(2)}", text)
+
     def running_jobs(self) -> list[str]:
         with self._lock:
             return list(self._running)
@@ -211,7 +229,8 @@ class JobRunner:
             step(job_id)
         except Exception as exc:
             log.exception("scheduling job %s failed", job_id)
-            error = {"code": "server_error", "param": None, "message": f"The server could not start this job: {exc}"}
+            message = f"The server could not start this job: {self.redact(str(exc))}"
+            error = {"code": "server_error", "param": None, "message": message}
             with contextlib.suppress(JobFinishedError):  # it finished (e.g. was cancelled) meanwhile
                 self._finish(job_id, "failed", error=error)
 
@@ -251,6 +270,8 @@ class JobRunner:
         output_dir.mkdir(parents=True, exist_ok=True)
         payload = {
             "job_id": job_id,
+            "training_file": job["training_file"],
+            "validation_file": job["validation_file"],
             "training_path": files["training_file"]["path"] if files["training_file"] else None,
             "validation_path": files["validation_file"]["path"] if files["validation_file"] else None,
             "output_dir": str(output_dir),
@@ -262,10 +283,18 @@ class JobRunner:
         }
         receiver, sender = self._ctx.Pipe(duplex=False)
         stop = self._ctx.Event()
+        # The worker's share of the cores, shrunk and grown while it runs as jobs and chats come and go.
+        threads = self._ctx.Value("i", 1, lock=False)
+        self.budget.join(job_id, lambda share: setattr(threads, "value", share))
         process = self._ctx.Process(
-            target=run, args=(payload, sender, stop, os.getpid()), name=f"tunedeck-train-{job_id}", daemon=False
-        )
-        process.start()
+            target=run, args=(payload, sender, stop, os.getpid(), threads), name=f"tunedeck-train-{job_id}",
+            daemon=False,
+        )  # fmt: skip
+        try:
+            process.start()
+        except BaseException:
+            self.budget.leave(job_id)
+            raise
         sender.close()  # only the worker writes; our copy closed means EOF arrives when the worker exits
         entry = _Running(process=process, stop=stop)
         self._running[job_id] = entry
@@ -300,6 +329,7 @@ class JobRunner:
             )
         finally:
             receiver.close()
+            self.budget.leave(job_id)
             with self._lock:
                 self._running.pop(job_id, None)
                 self._wake.notify_all()
@@ -329,7 +359,11 @@ class JobRunner:
             self._finish(
                 job_id,
                 "failed",
-                error={"code": "training_failed", "param": None, "message": f"Training failed: {terminal['message']}"},
+                error={
+                    "code": "training_failed",
+                    "param": None,
+                    "message": f"Training failed: {self.redact(str(terminal['message']))}",
+                },
             )
         else:
             how = describe_exit(entry.process.exitcode)
@@ -376,7 +410,8 @@ class JobRunner:
         job = self.db.get("jobs", job_id) or {}
         step = int(event["step"])
         model_id = checkpoint_model_id(fine_tuned_model_id(job.get("suffix"), job_id), step)
-        metrics = {"step": step, **(event.get("metrics") or {})}
+        given = event.get("metrics") or {}
+        metrics = {"step": step, **{key: value for key, value in given.items() if value is not None}}
         self.db.insert(
             "checkpoints",
             {

@@ -1,14 +1,18 @@
-"""The token-by-token generation loop (KV cache, greedy or seeded sampling) shared by the engine and the trainer."""
+"""Choosing tokens (greedy or seeded sampling) and the one-sequence generation loop the trainer's samples use.
+
+The chat engine runs the same forward pass (localbackend.packed) and the same `Sampler` through its batch
+scheduler, so a served model answers exactly as the trainer's end-of-training samples did.
+"""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
 from localbackend.device import ComputePlan
 
-StepContext = Callable[[], contextlib.AbstractContextManager[Any]]
+# A sequence's KV cache starts with room for its prompt plus this many tokens, and doubles from there.
+RESERVED_TOKENS = 64
 
 
 def _pick(logits: Any, temperature: float, top_p: float, generator: Any) -> int:
@@ -26,10 +30,33 @@ def _pick(logits: Any, temperature: float, top_p: float, generator: Any) -> int:
     return int(torch.multinomial(probs, 1, generator=generator).item())
 
 
-def _causal_lm(model: Any) -> Any:
-    # A PeftModel's LoRA layers live inside its base model, so calling that directly runs the active adapter
-    # while skipping peft's forward wrapper (which lags behind transformers' argument names).
-    return model.get_base_model() if hasattr(model, "get_base_model") else model
+class Sampler:
+    """One sequence's token choice: greedy at temperature 0, else sampling that is reproducible for a `seed`."""
+
+    def __init__(self, temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None) -> None:
+        import torch
+
+        self.temperature = temperature
+        self.top_p = top_p
+        self._generator = torch.Generator(device="cpu")
+        if seed is not None:
+            self._generator.manual_seed(seed)
+        else:
+            self._generator.seed()
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0
+
+    def pick(self, logits: Any) -> int:
+        """The next token from one row of next-token logits."""
+        return _pick(logits, self.temperature, self.top_p, self._generator)
+
+
+def new_cache(prompt_tokens: int, max_tokens: int) -> Any:
+    from localbackend.packed import KVCache
+
+    return KVCache(prompt_tokens + min(max_tokens, RESERVED_TOKENS), prompt_tokens + max_tokens)
 
 
 def generate_ids(
@@ -42,34 +69,17 @@ def generate_ids(
     top_p: float = 1.0,
     seed: int | None = None,
     eos_ids: frozenset[int] = frozenset(),
-    step_context: StepContext | None = None,
-    model_for_step: Callable[[], Any] | None = None,
+    min_rows: int = 1,
 ) -> Generator[int, None, None]:
-    """Yield up to `max_tokens` new token ids, stopping after the first one in `eos_ids`.
+    """Yield up to `max_tokens` new token ids for one prompt, stopping after the first one in `eos_ids`."""
+    from localbackend.packed import forward
 
-    Each forward pass runs inside `step_context()` (the engine's lock + adapter switch), on the model that
-    `model_for_step()` returns (the engine may have reloaded it meanwhile); the KV cache belongs to this call.
-    Greedy when temperature is 0; otherwise sampling is reproducible for a given `seed`.
-    """
-    import torch
-
-    enter = step_context or contextlib.nullcontext
-    current = model_for_step or (lambda: model)
-    generator = torch.Generator(device="cpu")
-    if seed is not None:
-        generator.manual_seed(seed)
-    else:
-        generator.seed()
-    device = plan.device
-    past: Any = None
-    next_input = torch.tensor([prompt_ids], dtype=torch.long, device=device)
+    sampler = Sampler(temperature, top_p, seed)
+    cache = new_cache(len(prompt_ids), max_tokens)
+    pending = list(prompt_ids)
     for _ in range(max_tokens):
-        with enter(), torch.inference_mode(), plan.autocast():
-            out = _causal_lm(current())(input_ids=next_input, cache=past, use_cache=True, logits_to_keep=1)
-        past = out.cache
-        logits = out.logits[0, -1].float().cpu()
-        token = _pick(logits, temperature, top_p, generator)
+        token = sampler.pick(forward(model, [(cache, pending)], plan, min_rows=min_rows)[0])
         yield token
         if token in eos_ids:
             return
-        next_input = torch.tensor([[token]], dtype=torch.long, device=device)
+        pending = [token]

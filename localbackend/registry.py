@@ -14,8 +14,9 @@ from localbackend.basemodel import BASE_MODEL_ID
 from localbackend.db import Database
 
 OWNER = "local"
-# Letters, digits, dot, dash, underscore: a colon would make the model id ambiguous.
-SUFFIX_PATTERN = re.compile(r"^[A-Za-z0-9._-]{0,64}$")
+# Letters, digits, dot, dash, underscore: a colon would make the model id ambiguous. Use it with fullmatch: `$`
+# alone also matches before a trailing newline, which let "abc\n" into a model id.
+SUFFIX_PATTERN = re.compile(r"[A-Za-z0-9._-]{0,64}")
 _CKPT = re.compile(r":ckpt-step-(\d+)$")
 
 

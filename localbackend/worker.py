@@ -18,6 +18,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from localbackend.device import PASSIVE_WAIT_ENV
+
 DEFAULT_TRAIN_FN = "localbackend.trainer:train"
 
 
@@ -27,14 +29,30 @@ def load_callable(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module_name), attribute)
 
 
-def build_request(payload: dict[str, Any]) -> Any:
-    from localbackend.trainer import TrainRequest  # deferred: imports torch
+class JobInputError(Exception):
+    """A job's file could not be read; the message names the file by its API id, never by its server path."""
+
+
+def _load(payload: dict[str, Any], which: str) -> list[list[dict[str, Any]]] | None:
     from tunedeck.data.reader import load_conversations
 
-    validation = payload.get("validation_path")
+    path, file_id = payload.get(f"{which}_path"), payload.get(f"{which}_file") or "(unknown)"
+    if not path:
+        return None
+    if not Path(path).is_file():  # deleted between the server's check and this worker's start
+        raise JobInputError(f"The {which} file {file_id} no longer exists; it was deleted after the job started.")
+    try:
+        return load_conversations(Path(path))
+    except Exception as exc:
+        raise JobInputError(f"The {which} file {file_id} could not be read: {str(exc).replace(path, file_id)}") from exc
+
+
+def build_request(payload: dict[str, Any]) -> Any:
+    from localbackend.trainer import TrainRequest  # deferred: imports torch
+
     return TrainRequest(
-        training=load_conversations(Path(payload["training_path"])),
-        validation=load_conversations(Path(validation)) if validation else None,
+        training=_load(payload, "training") or [],
+        validation=_load(payload, "validation"),
         output_dir=Path(payload["output_dir"]),
         cache_dir=Path(payload["cache_dir"]),
         seed=payload.get("seed"),
@@ -43,13 +61,37 @@ def build_request(payload: dict[str, Any]) -> Any:
     )
 
 
-def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -> None:
-    """Process target. `stop` is a multiprocessing Event set by the server's cancel."""
+class _Threads:
+    """Keeps torch's thread pool at the share of the cores the server gives this job (`share.value`)."""
+
+    def __init__(self, share: Any) -> None:
+        self.share = share
+        self.applied = 0
+        # Before torch loads, or OpenMP ignores them: start at the current share, and wait passively.
+        for name, value in PASSIVE_WAIT_ENV.items():
+            os.environ.setdefault(name, value)  # a user's own choice wins
+        if share is not None:
+            os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(max(1, int(share.value)))
+
+    def apply(self) -> None:
+        """Called between training steps, on the thread that trains: set_num_threads rules the calling thread."""
+        torch = sys.modules.get("torch")
+        wanted = max(1, int(self.share.value)) if self.share is not None else 0
+        if torch is not None and wanted and wanted != self.applied:
+            torch.set_num_threads(wanted)
+            self.applied = wanted
+
+
+def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int, threads: Any = None) -> None:
+    """Process target. `stop` is a multiprocessing Event set by the server's cancel; `threads` a shared int,
+    this job's share of the CPU cores (None: torch's default)."""
+    pool = _Threads(threads)
 
     def emit(event: dict[str, Any]) -> None:
         conn.send(event)
 
     def should_stop() -> bool:
+        pool.apply()  # the trainer asks before every step: the moment to follow a changed share
         # A server that died (SIGKILL, OOM) can't set `stop`; being re-parented is the sign to quit.
         return bool(stop.is_set()) or os.getppid() != parent_pid
 
@@ -57,6 +99,7 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -
     code = 0
     try:
         request = build_request(payload)
+        pool.apply()
         train = load_callable(payload.get("train_fn") or DEFAULT_TRAIN_FN)
         from localbackend.trainer import resolve_hyperparameters
 
@@ -70,7 +113,7 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int) -
         if should_stop():
             _send_quietly(conn, {"type": "cancelled"})
         else:
-            message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+            message = str(exc) if isinstance(exc, JobInputError) else f"{type(exc).__name__}: {exc}".strip().rstrip(":")
             _send_quietly(conn, {"type": "error", "message": message, "traceback": traceback.format_exc()})
             code = 1
     finally:

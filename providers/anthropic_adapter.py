@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,10 @@ from providers.base import (
     ChatChunk,
     ChatMessage,
     Checkpoint,
+    CreatedResource,
+    Deployment,
+    DeploymentPlan,
+    DeploySpec,
     Endpoint,
     JobEvent,
     ModelInfo,
@@ -149,6 +153,17 @@ class AnthropicProvider:
         raise errors.NotSupportedError(
             "Anthropic has no endpoints to tear down.", "Claude bills per token only.", provider=self.name
         )
+
+    def plan_deployment(self, spec: DeploySpec) -> DeploymentPlan:
+        self._no_fine_tuning()  # nothing tuned, so nothing to deploy; Claude answers per token
+
+    def deploy_model(
+        self,
+        plan: DeploymentPlan,
+        progress: Callable[[str], None] | None = None,
+        created: Callable[[CreatedResource], None] | None = None,
+    ) -> Deployment:
+        self._no_fine_tuning()
 
     def list_models(self) -> list[ModelInfo]:
         with self._boundary():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -65,6 +65,8 @@ class TuningSpec:
     adapter_size: int | None = None
     client_key: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    tuning_mode: str | None = None
+    """"lora" or "full" where a provider offers both (Vertex open models); None: the provider's default."""
 
 
 def resource_labels(spec: TuningSpec) -> dict[str, str]:
@@ -143,6 +145,10 @@ class ModelInfo:
     created_at: datetime | None = None
     shutdown_date: str | None = None
     fine_tuned: bool = False
+    base_model: str = ""
+    job_id: str = ""
+    """The provider's id of the job that made it, when the provider says."""
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -201,3 +207,85 @@ class Provider(Protocol):
     def close(self) -> None:
         """Release connections (the workspace closes every adapter it built)."""
         ...
+
+    def plan_deployment(self, spec: DeploySpec) -> DeploymentPlan:
+        """What deploying `spec.model` would create and what it would cost per hour, without creating anything.
+        Raises NotSupportedError where nothing needs deploying (models served per token)."""
+        ...
+
+    def deploy_model(
+        self,
+        plan: DeploymentPlan,
+        progress: Callable[[str], None] | None = None,
+        created: Callable[[CreatedResource], None] | None = None,
+    ) -> Deployment:
+        """Make the model ready to answer. `created` hears of each billable resource as soon as it exists, so a
+        deployment that fails half-way leaves nothing unrecorded."""
+        ...
+
+
+@runtime_checkable
+class ClientKeyNormalizer(Protocol):
+    """A provider that stores the client key where only some characters fit (Vertex: a label). Submission
+    normalises the key with it once, before the key is recorded, so the store, the label and every lookup
+    agree on one string."""
+
+    def normalize_client_key(self, client_key: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class DeploySpec:
+    """What to serve and on what; every unset field takes the provider's default for the model."""
+
+    model: str
+    machine_type: str | None = None
+    accelerator_type: str | None = None
+    accelerator_count: int | None = None
+    min_replicas: int = 1
+    max_replicas: int | None = None
+    endpoint: str | None = None
+    """An existing endpoint of ours to deploy into; None: the stack's endpoint, else a new one."""
+    deploy_key: str = ""
+    """Names what the deployment creates, so retrying after a crash reuses it instead of creating more."""
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    """What a deployment will create and cost, shown before asking."""
+
+    provider: str
+    model: str
+    deploy_key: str = ""
+    base_model: str = ""
+    hourly: bool = False
+    """True when it bills per node-hour for as long as it stays deployed, used or not."""
+    machine_type: str = ""
+    accelerator_type: str = ""
+    accelerator_count: int = 0
+    min_replicas: int = 1
+    max_replicas: int = 1
+    endpoint: str | None = None
+    """The existing endpoint it goes to; None: a new endpoint labelled managed-by=tunedeck."""
+    hourly_rate_usd: float | None = None
+    """Per hour at `min_replicas`; None when the rate is unknown (see `rate_note`)."""
+    rate_note: str = ""
+    note: str = ""
+    details: Mapping[str, str] = field(default_factory=dict)
+    """Provider-specific facts worth showing (weights location, serving container)."""
+
+
+@dataclass(frozen=True)
+class CreatedResource:
+    kind: str
+    """"model" (a registry entry), "endpoint" or "deployed-model"."""
+    name: str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    plan: DeploymentPlan
+    endpoint_id: str
+    """What `list_endpoints` lists and `teardown_endpoint` takes."""
+    deployed_model_id: str = ""
+    serving_model: str = ""
+    created: tuple[CreatedResource, ...] = ()

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
-from providers.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Capabilities, Endpoint
+from providers import errors
+from providers.base import (
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    Capabilities,
+    ChatMessage,
+    CreatedResource,
+    Deployment,
+    DeploymentPlan,
+    DeploySpec,
+    Endpoint,
+)
 from providers.capabilities import CAPABILITIES
 from providers.local_server import ServerHandle, ensure_server
 from providers.openai_adapter import OpenAIConfig, OpenAIProvider, unix_time
@@ -35,6 +47,11 @@ class LocalConfig:
     jobs keep training after a short-lived CLI command exits."""
     timeout_s: float = 120.0
     max_retries: int = 2
+    idle_exit_s: float | None = 600.0
+    """`[local] idle_exit`: a server we start stops itself after this long with no job, loaded model or request
+    (None: never). One started with `tunedeck serve` is not ours and keeps running."""
+    max_concurrent_jobs: int | None = None
+    """`[local] max_concurrent_jobs` for a server we start; None: 1 below 8 CPU cores (see localbackend.device)."""
 
 
 class LocalProvider(OpenAIProvider):
@@ -54,7 +71,8 @@ class LocalProvider(OpenAIProvider):
                 self.server = ensure_server(
                     self.local.data_dir, self.local.cache_dir, self.local.api_key,
                     autostart=self.local.autostart, timeout_s=self.local.start_timeout_s,
-                    stop_at_exit=self.local.stop_at_exit,
+                    stop_at_exit=self.local.stop_at_exit, idle_exit_s=self.local.idle_exit_s,
+                    max_jobs=self.local.max_concurrent_jobs,  # None: the backend's own default for its cores
                 )  # fmt: skip
                 base_url = self.server.base_url
             # Only the local key (or a placeholder) ever goes to this URL; the OpenAI key is not in reach here.
@@ -99,3 +117,39 @@ class LocalProvider(OpenAIProvider):
 
     def teardown_endpoint(self, endpoint_id: str) -> None:
         self._call(lambda: self._client().delete(f"/loaded_models/{endpoint_id}", cast_to=object))
+
+    def plan_deployment(self, spec: DeploySpec) -> DeploymentPlan:
+        return DeploymentPlan(
+            provider=self.name,
+            model=spec.model,
+            deploy_key=spec.deploy_key,
+            hourly_rate_usd=0.0,
+            rate_note="free: the local backend runs on this machine",
+            note="Loads the model into the local backend's memory (what a chat does on first use); "
+            "`tunedeck endpoints teardown` unloads it.",
+        )
+
+    def deploy_model(
+        self,
+        plan: DeploymentPlan,
+        progress: Callable[[str], None] | None = None,
+        created: Callable[[CreatedResource], None] | None = None,
+    ) -> Deployment:
+        """Load the model by asking it for one token: the server loads on first use and has no separate load
+        call, and a one-token reply is the cheapest request that proves the model answers."""
+        if progress:
+            progress(f"loading {plan.model} into the local backend")
+        for _ in self.chat(plan.model, [ChatMessage("user", "Hi")], max_tokens=1):
+            pass
+        loaded = {e.id: e for e in self.list_endpoints()}
+        if plan.model not in loaded:
+            raise errors.UnavailableError(
+                f"The local backend answered with {plan.model} but does not list it as loaded.",
+                "Run `tunedeck endpoints list`; the model may have been unloaded for memory.",
+                provider=self.name,
+            )
+        if created:
+            created(CreatedResource("endpoint", plan.model))
+        if progress:
+            progress(f"{plan.model} is loaded")
+        return Deployment(plan, plan.model, created=(CreatedResource("endpoint", plan.model),))

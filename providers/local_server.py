@@ -79,8 +79,19 @@ def _log_tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
-def start(data_dir: Path, cache_dir: Path, api_key: SecretStr | None, timeout_s: float) -> ServerHandle:
-    """Start `python -m tunedeck serve --port 0` for `data_dir` and wait for server.json and /health."""
+def start(
+    data_dir: Path,
+    cache_dir: Path,
+    api_key: SecretStr | None,
+    timeout_s: float,
+    *,
+    idle_exit_s: float | None = None,
+    max_jobs: int | None = None,
+) -> ServerHandle:
+    """Start `python -m tunedeck serve --port 0` for `data_dir` and wait for server.json and /health.
+
+    `idle_exit_s` makes the server stop itself once it has had no job, loaded model or request that long, so
+    one left running for a job goes away after it; `max_jobs` is how many jobs it trains at once."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "serve.log"
     env = dict(os.environ)
@@ -88,6 +99,10 @@ def start(data_dir: Path, cache_dir: Path, api_key: SecretStr | None, timeout_s:
     if api_key is not None:
         env["TUNEDECK_LOCAL_API_KEY"] = api_key.get_secret_value()  # the environment, never argv (ps shows argv)
     command = [sys.executable, "-m", "tunedeck", "serve", "--port", "0", "--data-dir", str(data_dir)]
+    if idle_exit_s is not None:
+        command += ["--idle-exit", f"{idle_exit_s:g}"]
+    if max_jobs is not None:
+        command += ["--max-jobs", str(max_jobs)]
     with log_path.open("ab") as log:
         # A new session: Ctrl-C in the terminal must not kill the server mid-write; we stop it ourselves.
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -128,9 +143,11 @@ def ensure_server(
     autostart: bool = True,
     timeout_s: float = 60.0,
     stop_at_exit: bool = True,
+    idle_exit_s: float | None = None,
+    max_jobs: int | None = None,
 ) -> ServerHandle:
     """Reuse a running server for `data_dir`, else start one, stopped when this process exits unless
-    `stop_at_exit` is False (then it outlives us, like one started with `tunedeck serve`, and keeps training)."""
+    `stop_at_exit` is False (then it outlives us and keeps training, until `idle_exit_s` without work)."""
     data_dir = data_dir.expanduser().resolve()
     with _lock:
         mine = _started.get(data_dir)
@@ -144,7 +161,7 @@ def ensure_server(
                 f"Start one with `tunedeck serve --data-dir {data_dir}`, or set `autostart = true` under [local].",
                 provider="local",
             )
-        handle = start(data_dir, cache_dir, api_key, timeout_s)
+        handle = start(data_dir, cache_dir, api_key, timeout_s, idle_exit_s=idle_exit_s, max_jobs=max_jobs)
         if handle.started_here:
             if stop_at_exit:
                 _started[data_dir] = handle

@@ -19,6 +19,10 @@ from providers.base import (
     ChatChunk,
     ChatMessage,
     Checkpoint,
+    CreatedResource,
+    Deployment,
+    DeploymentPlan,
+    DeploySpec,
     Endpoint,
     JobEvent,
     ModelInfo,
@@ -27,9 +31,9 @@ from providers.base import (
     resource_labels,
 )
 from providers.capabilities import CAPABILITIES
-from providers.openai_errors import OPENAI_HINTS, translate_openai_error
+from providers.openai_errors import OPENAI_HINTS, custom_url_hints, translate_openai_error
 from providers.states import openai_status
-from providers.translate import ProviderHints
+from providers.translate import ProviderHints, openai_not_eligible, redact_secrets
 
 if TYPE_CHECKING:
     import openai
@@ -47,10 +51,19 @@ class OpenAIConfig:
     organization: str | None = None
     timeout_s: float = 60.0
     max_retries: int = 2
+    api_key_name: str | None = None
+    """For a custom base URL: the `[openai] api_key_name` whose key is sent there (named in error hints)."""
+    api_key_env: str | None = None
+    """The environment variable that holds `api_key_name`'s key, when it has one."""
 
     @property
     def is_official(self) -> bool:
         return urlparse(self.base_url).hostname == "api.openai.com"
+
+
+def _detail(error: errors.ProviderError) -> str:
+    """The provider's own words inside one of our titles ("OpenAI denied permission: <detail>")."""
+    return error.title.split(": ", 1)[1] if ": " in error.title else error.title
 
 
 def unix_time(value: Any) -> datetime | None:
@@ -66,6 +79,12 @@ class OpenAIProvider:
     def __init__(self, config: OpenAIConfig) -> None:
         self.config = config
         self._sdk: openai.OpenAI | None = None
+        self.error_hints = self.hints
+        """The hints errors carry: a custom base URL's name the key it was actually sent, not OPENAI_API_KEY."""
+        if self.name == "openai" and not config.is_official:
+            self.error_hints = custom_url_hints(
+                config.base_url, config.api_key is not None, config.api_key_name, config.api_key_env
+            )
 
     def close(self) -> None:
         if self._sdk is not None:
@@ -107,7 +126,11 @@ class OpenAIProvider:
         except openai.OpenAIError as exc:
             # Only OpenAI itself is winding fine-tuning down; elsewhere a 403 is just a 403.
             eligible_check = fine_tuning and self.name == "openai"
-            raise translate_openai_error(exc, self.name, self.hints, fine_tuning=eligible_check) from exc
+            # The key actually sent may have any shape (a local server's key is free text): removed verbatim.
+            sent = [self.config.api_key.get_secret_value()] if self.config.api_key else []
+            raise translate_openai_error(
+                exc, self.name, self.error_hints, fine_tuning=eligible_check, secrets=sent
+            ) from exc
 
     def _call(self, fn: Callable[[], T], *, fine_tuning: bool = False) -> T:
         with self._boundary(fine_tuning=fine_tuning):
@@ -116,7 +139,9 @@ class OpenAIProvider:
     def _job(self, job: Any) -> ProviderJob:
         error = None
         if job.error is not None and (job.error.message or job.error.code):
-            error = job.error.message or job.error.code
+            # A provider's failure text is stored and shown: it must not carry a credential either.
+            known = [self.config.api_key.get_secret_value()] if self.config.api_key else []
+            error = redact_secrets(str(job.error.message or job.error.code), known)
         return ProviderJob(
             id=job.id,
             provider=self.name,
@@ -162,7 +187,18 @@ class OpenAIProvider:
             kwargs["suffix"] = spec.suffix
         if spec.seed is not None:
             kwargs["seed"] = spec.seed
-        return self._job(self._call(lambda: self._client().fine_tuning.jobs.create(**kwargs), fine_tuning=True))
+        # No SDK retries for the one call that spends money: the SDK would re-send a create the server accepted
+        # but answered late (timeouts, 408, 429, 5xx) with no idempotency key, creating a second paid job. The
+        # error surfaces instead, and tunedeck's own reconcile (find_jobs_by_client_key) decides what to do.
+        create = self._client().with_options(max_retries=0).fine_tuning.jobs.create
+        try:
+            created = self._call(lambda: create(**kwargs), fine_tuning=True)
+        except errors.AuthenticationError as error:
+            if self.name == "openai" and error.status == 403:
+                # A 403 on create itself, whatever its wording, is most likely the fine-tuning wind-down.
+                raise openai_not_eligible(self.name, _detail(error), refused_create=True) from error
+            raise
+        return self._job(created)
 
     def get_job(self, job_id: str) -> ProviderJob:
         return self._job(self._call(lambda: self._client().fine_tuning.jobs.retrieve(job_id), fine_tuning=True))
@@ -294,3 +330,22 @@ class OpenAIProvider:
             "Fine-tuned OpenAI models bill per token only; delete the model itself if you no longer need it.",
             provider=self.name,
         )
+
+    def plan_deployment(self, spec: DeploySpec) -> DeploymentPlan:
+        raise _served_per_token(spec.model, self.name)
+
+    def deploy_model(
+        self,
+        plan: DeploymentPlan,
+        progress: Callable[[str], None] | None = None,
+        created: Callable[[CreatedResource], None] | None = None,
+    ) -> Deployment:
+        raise _served_per_token(plan.model, self.name)
+
+
+def _served_per_token(model: str, provider: str) -> errors.NotSupportedError:
+    return errors.NotSupportedError(
+        f"{model} needs no deployment: OpenAI serves fine-tuned models per token from its API.",
+        "Chat with it directly (`tunedeck chat --model …`); nothing bills by the hour.",
+        provider=provider,
+    )

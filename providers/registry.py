@@ -35,12 +35,15 @@ def openai_config(settings: Settings, **overrides: Any) -> OpenAIConfig:
     comes from `api_key=` or from the keyring/environment entry named by `[openai] api_key_name`.
     """
     from providers.openai_adapter import OPENAI_BASE_URL, OpenAIConfig
-    from tunedeck.settings import get_secret
+    from tunedeck.settings import SECRET_ENV_VARS, get_secret
 
     section = {**settings.section("openai"), **overrides}
     base_url = str(section.get("base_url") or OPENAI_BASE_URL)
     official = OpenAIConfig(base_url=base_url).is_official
     api_key = _secret(section.get("api_key"))
+    # Named in error hints: the secret meant for a custom base URL ("openai" is never sent there).
+    named = section.get("api_key_name")
+    key_name = None if official or api_key is not None or named == "openai" else named
     if api_key is None:
         if official:
             api_key = get_secret("openai")
@@ -52,6 +55,8 @@ def openai_config(settings: Settings, **overrides: Any) -> OpenAIConfig:
         organization=section.get("organization"),
         timeout_s=float(section.get("timeout_s", 60.0)),
         max_retries=int(section.get("max_retries", 2)),
+        api_key_name=str(key_name) if key_name else None,
+        api_key_env=SECRET_ENV_VARS.get(str(key_name)) if key_name else None,
     )
 
 
@@ -82,6 +87,35 @@ def vertex_config(settings: Settings, **overrides: Any) -> VertexConfig:
     return config
 
 
+def _seconds(value: Any, key: str) -> float | None:
+    """`[local] idle_exit`: seconds as a number or "90s" / "10m" / "1h"; 0 or false means never."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if isinstance(value, str) and value.strip()[-1:].lower() in units:
+            number = float(value.strip()[:-1]) * units[value.strip()[-1].lower()]
+        else:
+            number = float(value)
+    except (TypeError, ValueError):
+        raise errors.ConfigurationError(
+            f"[local] {key} = {value!r} is not a duration.",
+            'Give seconds (600) or a duration such as "10m", "90s" or "1h"; 0 turns it off.',
+            provider="local",
+        ) from None
+    return number if number > 0 else None
+
+
+def _positive_int(value: Any, key: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise errors.ConfigurationError(
+            f"[local] {key} = {value!r} is not a whole number of at least 1.",
+            f"Set {key} to 1 or more, or remove it to let the local backend decide from the CPU count.",
+            provider="local",
+        )
+    return value
+
+
 def local_config(settings: Settings, **overrides: Any) -> LocalConfig:
     from providers.local import LocalConfig
     from tunedeck.settings import get_secret
@@ -97,6 +131,8 @@ def local_config(settings: Settings, **overrides: Any) -> LocalConfig:
         autostart=bool(section.get("autostart", True)),
         start_timeout_s=float(section.get("start_timeout_s", 60.0)),
         stop_at_exit=bool(section.get("stop_at_exit", True)),
+        idle_exit_s=_seconds(section.get("idle_exit", 600), "idle_exit"),
+        max_concurrent_jobs=_positive_int(section.get("max_concurrent_jobs"), "max_concurrent_jobs"),
     )
 
 

@@ -1,14 +1,19 @@
-"""Shared steps for turning an HTTP failure (status, message, headers) into our error tree, for any SDK."""
+"""Shared steps for turning an HTTP failure (status, message, headers) into our error tree, for any SDK.
+
+Messages pass through `redact_secrets` (see providers/errors.py) here and again when any ProviderError is
+built, so a server that echoes a credential never gets it shown, logged or stored.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from providers import errors
+from providers.errors import redact_secrets
 
 # OpenAI's self-serve fine-tuning wind-down (announced 2026): the dates users need to plan around.
 OPENAI_NEW_ORGS_BLOCKED_SINCE = "2026-05-07"
@@ -62,17 +67,29 @@ def is_not_eligible(message: str, code: str | None = None) -> bool:
     return (code or "") in _NOT_ELIGIBLE_CODES or bool(_NOT_ELIGIBLE.search(message or ""))
 
 
-def openai_not_eligible(provider: str, message: str) -> errors.NotEligibleError:
-    return errors.NotEligibleError(
-        "OpenAI refused to fine-tune for this account: " + (message.strip() or "not eligible."),
+def openai_not_eligible(provider: str, message: str, *, refused_create: bool = False) -> errors.NotEligibleError:
+    """OpenAI's wind-down refusal, explained. `refused_create`: a plain 403 on `fine_tuning.jobs.create`, whose
+    wording was never seen from the real API (the one public report shows "permission denied"), so the
+    hint also names the other cause a 403 there can have."""
+    detail = redact_secrets(message.strip())
+    title = (
+        "OpenAI refused to start a fine-tuning job (HTTP 403): " + (detail or "permission denied.")
+        if refused_create
+        else "OpenAI refused to fine-tune for this account: " + (detail or "not eligible.")
+    )
+    hint = (
         "OpenAI is winding down self-serve fine-tuning: organizations created on or after "
         f"{OPENAI_NEW_ORGS_BLOCKED_SINCE} cannot start jobs, and no new job can start after "
         f"{OPENAI_LAST_DAY_FOR_NEW_JOBS}. Models you already tuned keep answering until their base model's "
         "shutdown_date (`tunedeck models --provider openai` shows it). To keep tuning, use Vertex AI "
-        "(--provider vertex, supervised tuning of Gemini) or the local backend (--provider local).",
-        provider=provider,
-        status=403,
+        "(--provider vertex, supervised tuning of Gemini) or the local backend (--provider local)."
     )
+    if refused_create:
+        hint += (
+            " If your organization is older than that, the key may instead lack the fine-tuning permission: "
+            "check its project and role at https://platform.openai.com/settings."
+        )
+    return errors.NotEligibleError(title, hint, provider=provider, status=403)
 
 
 def error_for_status(
@@ -84,9 +101,12 @@ def error_for_status(
     headers: Mapping[str, str] | None = None,
     code: str | None = None,
     fine_tuning: bool = False,
+    secrets: Iterable[str] = (),
 ) -> errors.ProviderError:
-    """One translation table for every SDK: the status decides the class, the provider decides the hint."""
-    detail = (message or "").strip() or f"HTTP {status}"
+    """One translation table for every SDK: the status decides the class, the provider decides the hint.
+
+    `secrets`: the credentials actually sent, removed verbatim first (they may have any shape)."""
+    detail = redact_secrets((message or "").strip(), secrets) or f"HTTP {status}"
     if fine_tuning and status in (400, 403, 404) and is_not_eligible(detail, code):
         return openai_not_eligible(provider, detail)
     if status == 401:
@@ -134,9 +154,11 @@ def error_for_status(
     return errors.ProviderError(f"{hints.label} answered HTTP {status}: {detail}", provider=provider, status=status)
 
 
-def unreachable(provider: str, hints: ProviderHints, detail: str) -> errors.UnavailableError:
+def unreachable(
+    provider: str, hints: ProviderHints, detail: str, secrets: Iterable[str] = ()
+) -> errors.UnavailableError:
     return errors.UnavailableError(
-        f"Could not reach {hints.label}: {detail}",
+        f"Could not reach {hints.label}: {redact_secrets(detail, secrets)}",
         "Check the network (or that the server is running); the state of remote jobs is unknown, not failed. "
         + hints.unavailable,
         provider=provider,

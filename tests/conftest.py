@@ -12,6 +12,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # test that needs it pays for the GGUF conversion.
 MODEL_CACHE = Path(os.environ.get("TUNEDECK_TEST_CACHE", REPO_ROOT / ".tmp" / "test-cache"))
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-long", action="store_true", help="Run the fuzz suites deeply (many more, randomised examples)."
+    )
+
+
 _SECRET_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS")
 
 

@@ -141,8 +141,9 @@ def run_demo(workspace: Workspace, dataset: Path, questions: list[str], *, keep_
 
     step(1, "validate and split")
     split = workspace.data.split(
-        dataset, 0.1, 0, train_out=work_dir / "train.jsonl", validation_out=work_dir / "validation.jsonl"
-    )
+        dataset, 0.1, 0, work_dir / "train.jsonl", work_dir / "validation.jsonl",
+        overwrite=True,  # the demo's own work dir: a rerun replaces the last run's split
+    )  # fmt: skip
     workspace.publish(
         OutputLine(TASK, f"{dataset}: {split.n_train} training / {split.n_validation} validation examples")
     )

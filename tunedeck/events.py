@@ -145,6 +145,31 @@ class AutoTeardownDone:
     results: tuple[Any, ...]
 
 
+# -- tuned models ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelDeployed:
+    """A deployment finished: `deployment` is its `tunedeck.store.deployments.DeploymentRecord`."""
+
+    deployment: Any
+
+
+@dataclass(frozen=True)
+class DeploymentFailed:
+    """A deployment stopped part-way; what it created is recorded (see `deployment.resources`)."""
+
+    deployment: Any
+    error: str
+
+
+@dataclass(frozen=True)
+class ModelDeleted:
+    provider: str
+    model: str
+    note: str = ""
+
+
 # -- providers and the monitor ---------------------------------------------------------------------------
 
 
@@ -183,6 +208,9 @@ Event: TypeAlias = (
     | EndpointUsed
     | EndpointTornDown
     | AutoTeardownDone
+    | ModelDeployed
+    | DeploymentFailed
+    | ModelDeleted
     | ProviderUnavailable
     | ProviderReachable
     | MonitorStopped

@@ -100,3 +100,9 @@ def get_secret(name: str, env: Mapping[str, str] | None = None) -> SecretStr | N
     except Exception:  # no usable keyring backend is the common case on servers
         return None
     return SecretStr(value) if value else None
+
+
+def debug_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """TUNEDECK_DEBUG=1: internal errors also print their traceback (they always go to a crash log)."""
+    env = os.environ if env is None else env
+    return env.get(f"{ENV_PREFIX}DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}

@@ -1,7 +1,8 @@
 """`Workspace`: the one core every front end stands on.
 
 It wires settings, the store, the provider adapters and the event bus once, and offers every user action as
-one method, grouped by what it acts on: `ws.data`, `ws.jobs`, `ws.endpoints`, `ws.stacks`, `ws.profiles`,
+one method, grouped by what it acts on: `ws.data`, `ws.jobs`, `ws.endpoints`, `ws.models`, `ws.stacks`,
+`ws.profiles`, `ws.evals`,
 plus `ws.chat`/`ws.reply` for talking to any model. A front end parses input, calls one method, renders the
 result, and follows long work through the events it subscribes to (`subscribe`, `stream`).
 
@@ -56,7 +57,7 @@ class Workspace:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: Store | None = None,
         provider_factory: ProviderFactory | None = None,
         *,
         bus: EventBus | None = None,
@@ -64,12 +65,15 @@ class Workspace:
     ) -> None:
         from tunedeck.data.actions import DataActions
         from tunedeck.endpoints.actions import EndpointActions
+        from tunedeck.evaluation import EvalActions
         from tunedeck.jobs.actions import JobActions
+        from tunedeck.models import ModelActions
         from tunedeck.profiles.actions import ProfileActions
         from tunedeck.stacks import StackActions
 
         self.settings = settings
-        self.store = store
+        self._store = store
+        self._store_lock = threading.Lock()
         self.provider_factory = provider_factory
         self.bus = bus or EventBus()
         self.policy = policy or policy_from_config(settings)
@@ -83,13 +87,23 @@ class Workspace:
         self.endpoints = EndpointActions(self)
         self.stacks = StackActions(self)
         self.profiles = ProfileActions(self)
+        self.models = ModelActions(self)
+        self.evals = EvalActions(self)
 
     @classmethod
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:
         from tunedeck.settings import load_settings
 
-        settings = settings or load_settings()
-        return cls(settings, Store.open(settings), provider_factory)
+        return cls(settings or load_settings(), None, provider_factory)
+
+    @property
+    def store(self) -> Store:
+        """The SQLite store, opened on first use: the data toolkit never needs it, and a damaged store should
+        not stop `data validate`."""
+        with self._store_lock:
+            if self._store is None:
+                self._store = Store.open(self.settings)
+            return self._store
 
     # -- events -----------------------------------------------------------------------------------------
 
@@ -197,7 +211,10 @@ class Workspace:
         """Stop the monitor, close every adapter, then the store. Safe to call twice."""
         self.stop()
         self._pool.close()
-        self.store.close()
+        with self._store_lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     def __enter__(self) -> Workspace:
         return self
@@ -252,17 +269,9 @@ class Workspace:
 
     def guess_provider(self, model: str) -> str | None:
         """The provider of a model tunedeck made, else one implied by the name; None when it cannot tell."""
-        for record in self.store.list_models():
-            if record.name == model:
-                return record.provider
-        for endpoint in self.store.list_endpoints():
-            if model in (endpoint.model, endpoint.id, endpoint.display_name):
-                return endpoint.provider
-        name = model.removeprefix("ft:")
-        for prefix, provider in _NAME_PREFIXES:
-            if name.lower().startswith(prefix.lower()):
-                return provider
-        return None
+        from tunedeck.evaluation.targets import infer_provider
+
+        return infer_provider(self.store, model)
 
     def resolve_provider(self, model: str, provider: str | None) -> str:
         """`provider` when given (checked), else the one `guess_provider` finds; a usage error when unknown."""
@@ -275,15 +284,3 @@ class Workspace:
                 f"Cannot tell which provider serves {model!r}.", "Add --provider (openai, vertex, local, …)."
             )
         return guessed
-
-
-_NAME_PREFIXES = (
-    ("claude", "anthropic"),
-    ("gemini", "vertex"),
-    ("projects/", "vertex"),
-    ("gpt-", "openai"),
-    ("o1", "openai"),
-    ("o3", "openai"),
-    ("o4", "openai"),
-    ("SmolLM", "local"),
-)

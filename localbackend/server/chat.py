@@ -7,14 +7,16 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from localbackend.db import new_id
-from localbackend.server.errors import bad_request
+from localbackend.server.edge import EdgeRoute
+from localbackend.server.errors import APIError, bad_request
 from localbackend.server.generation import (
+    CONTEXT_TOKENS,
     Piece,
     check_context,
     collect,
@@ -24,14 +26,19 @@ from localbackend.server.generation import (
     stream_error_message,
 )
 from localbackend.server.models import resolve_or_404
+from localbackend.server.params import INT64_MAX, INT64_MIN, Range
 from localbackend.server.state import Svc
 
-router = APIRouter(prefix="/v1/chat", tags=["chat"])
+router = APIRouter(prefix="/v1/chat", tags=["chat"], route_class=EdgeRoute)
 
 MAX_TOKENS_LIMIT = 4096
 DEFAULT_MAX_TOKENS = 512
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# The longest token of SmolLM2's vocabulary is 81 bytes (a newline and 80 spaces), and a character is at least a
+# byte, so a prompt of more than this many characters per token of room cannot fit: refused without tokenizing
+# (7.5 MB of text took 12 s to tokenize just to learn it was too long). Rounded up for safety.
+MAX_CHARS_PER_TOKEN = 96
 
 
 class ChatMessageIn(BaseModel):
@@ -55,7 +62,7 @@ class ChatRequest(BaseModel):
     max_tokens: Annotated[int | None, Field(ge=1)] = None
     max_completion_tokens: Annotated[int | None, Field(ge=1)] = None
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: Annotated[int | None, Range(INT64_MIN, INT64_MAX, optional=True)] = None
     n: int = 1
     stream: bool = False
     stream_options: StreamOptions | None = None
@@ -105,6 +112,20 @@ def _checked(body: ChatRequest) -> tuple[int, list[str] | None]:
     return max_tokens, stop
 
 
+def check_prompt_size(messages: list[dict[str, str]], max_tokens: int, param: str) -> None:
+    """A cheap context-length check before the tokenizer: counting characters is instant, tokenizing is not."""
+    chars = sum(len(m["content"]) for m in messages)
+    if chars > MAX_CHARS_PER_TOKEN * max(0, CONTEXT_TOKENS - max_tokens):
+        raise APIError(
+            400,
+            f"This model's maximum context length is {CONTEXT_TOKENS} tokens. However, your messages are {chars} "
+            f"characters long, more than {CONTEXT_TOKENS - max_tokens} tokens of text can be (with {max_tokens} "
+            "in the completion). Please reduce the length of the messages or completion.",
+            param=param,
+            code="context_length_exceeded",
+        )
+
+
 def _usage(piece: Piece) -> dict[str, int]:
     return {
         "prompt_tokens": piece.prompt_tokens,
@@ -114,10 +135,11 @@ def _usage(piece: Piece) -> dict[str, int]:
 
 
 @router.post("/completions", response_model=None)
-async def chat_completions(body: ChatRequest, svc: Svc) -> dict[str, Any] | StreamingResponse:
+async def chat_completions(body: ChatRequest, svc: Svc, request: Request) -> dict[str, Any] | StreamingResponse:
     model = resolve_or_404(svc, body.model)
     max_tokens, stop = _checked(body)
     messages = _messages(body)
+    check_prompt_size(messages, max_tokens, "messages")
     engine = await run_in_threadpool(svc.engine)  # the first call imports torch: keep it off the loop
     await check_context(engine, messages, max_tokens, "messages")
     pieces = generate(
@@ -129,6 +151,7 @@ async def chat_completions(body: ChatRequest, svc: Svc) -> dict[str, Any] | Stre
         top_p=body.top_p,
         stop=stop,
         seed=body.seed,
+        disconnected=request.is_disconnected,
     )
     completion_id, created = new_id("chatcmpl-"), int(time.time())
     if not body.stream:

@@ -2,11 +2,13 @@
 
 Every failure leaves the server as one of these: validation errors become 400s, unknown routes 404s and
 anything unexpected a 500 with a generic message (the traceback goes to the server log, never the client).
+Every JSON answer, error or not, is a `SafeJSONResponse`, which cannot fail to render.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("localbackend.server")
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # OpenAI's error `type` for each status, and Anthropic's equivalent.
 _OPENAI_TYPES = {
@@ -39,6 +43,27 @@ _ANTHROPIC_TYPES = {
     500: "api_error",
     503: "overloaded_error",
 }
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrub(key): _scrub(child) for key, child in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(child) for child in value]
+    return value
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that always renders: a lone surrogate stored before the edge checked strings (it can't encode as
+    UTF-8, so it made every listing that held it a 500) is sent as U+FFFD. The usual path costs nothing extra."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return super().render(_scrub(content))
 
 
 class APIError(StarletteHTTPException):
@@ -75,13 +100,35 @@ def error_body(request_path: str, status: int, message: str, param: str | None, 
 def error_response(request: Request, error: APIError) -> JSONResponse:
     body = error_body(request.url.path, error.status, error.message, error.param, error.code)
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-    return JSONResponse(body, status_code=error.status, headers=headers)
+    return SafeJSONResponse(body, status_code=error.status, headers=headers)
+
+
+# What pydantic puts in an error's location besides field names: the union member that was tried
+# ("int", "literal['auto']", "function-after[...]") or a model's class name. Clients need the field alone.
+_TYPE_TAGS = {"int", "float", "str", "bool", "none", "list", "dict", "set", "tuple", "bytes"}
+
+
+def _is_type_tag(part: str) -> bool:
+    return part in _TYPE_TAGS or any(c in part for c in "[]'-") or part[:1].isupper()
+
+
+def param_name(loc: tuple[Any, ...] | list[Any]) -> str | None:
+    """`("body", "messages", 0, "content")` → `messages[0].content`, OpenAI's way of naming a parameter."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part in ("body", "query", "path") and not name:
+            continue
+        elif not _is_type_tag(str(part)):
+            name += f".{part}" if name else str(part)
+    return name or None
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
-    first = exc.errors()[0] if exc.errors() else {}
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
-    param = ".".join(location) or None
+    errors = list(exc.errors())
+    first = errors[0] if errors else {}
+    param = param_name(first.get("loc", ()))
     kind = first.get("type", "")
     if kind == "json_invalid":
         return "We could not parse the JSON body of your request: it is not valid JSON.", None
@@ -89,7 +136,15 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
         return f"Missing required parameter: '{param}'.", param
     if kind == "extra_forbidden":
         return f"Unrecognized request argument supplied: {param}", param
-    detail = first.get("msg", "invalid value")
+    # A union reports one error per member it tried; say them together, once each.
+    details: list[str] = []
+    for error in errors:
+        if param_name(error.get("loc", ())) == param and error.get("msg") not in details:
+            details.append(str(error.get("msg", "invalid value")))
+    if all(d.startswith("Input should be ") for d in details):
+        detail = "must be " + " or ".join(d.removeprefix("Input should be ") for d in details)
+    else:
+        detail = "; ".join(d.removeprefix("Value error, ") for d in details)
     return (f"Invalid value for '{param}': {detail}." if param else f"Invalid request: {detail}."), param
 
 

@@ -14,18 +14,22 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from localbackend.db import new_id, now
+from localbackend.server.edge import EdgeRoute, check_text
 from localbackend.server.errors import bad_request, not_found
 from localbackend.server.pagination import check_limit, list_page
 from localbackend.server.state import Services, Svc
 
-router = APIRouter(prefix="/v1/files", tags=["files"])
+router = APIRouter(prefix="/v1/files", tags=["files"], route_class=EdgeRoute)
 
 SUPPORTED_PURPOSES = ("fine-tune",)
+MAX_FILENAME_CHARS = 512
 # How many line-numbered reasons an invalid upload's error lists before "and N more".
 MAX_REASONS = 10
 
 
 def file_object(row: dict[str, Any]) -> dict[str, Any]:
+    # No `expires_at` or `status_details`: local files never expire, and OpenAI's spec types both as optional
+    # integer/string, so a null breaks clients generated from it; absent is what it allows.
     return {
         "id": row["id"],
         "object": "file",
@@ -34,8 +38,6 @@ def file_object(row: dict[str, Any]) -> dict[str, Any]:
         "filename": row["filename"],
         "purpose": row["purpose"],
         "status": "processed",
-        "status_details": None,
-        "expires_at": None,
     }
 
 
@@ -80,8 +82,28 @@ def _store(svc: Services, upload: UploadFile, file_id: str) -> tuple[Path, int]:
     return target, size
 
 
+def _filename(upload: UploadFile) -> str:
+    """The file's name as the client sent it. Every current client sends UTF-8; bytes that are not UTF-8 are
+    shown as U+FFFD (Starlette reads them as latin-1, which stored "cafÃ©" for a name it could not decode)."""
+    from python_multipart.multipart import parse_options_header  # Starlette's own multipart parser
+
+    name = upload.filename or ""
+    for header, value in upload.headers.raw:
+        if header.lower() == b"content-disposition":
+            sent = parse_options_header(value)[1].get(b"filename")
+            if isinstance(sent, bytes):
+                name = sent.decode("utf-8", "replace")
+    name = Path(name).name or "upload.jsonl"
+    check_text(name, "file")
+    if len(name) > MAX_FILENAME_CHARS:
+        raise bad_request(f"The file name is too long: at most {MAX_FILENAME_CHARS} characters.", param="file")
+    return name
+
+
 @router.post("")
 async def upload_file(file: Annotated[UploadFile, File()], purpose: Annotated[str, Form()], svc: Svc) -> dict[str, Any]:
+    check_text(purpose, "purpose")
+    filename = _filename(file)
     if purpose not in SUPPORTED_PURPOSES:
         raise bad_request(
             f"Invalid purpose {purpose!r}: the local backend accepts only {', '.join(SUPPORTED_PURPOSES)}.",
@@ -91,7 +113,7 @@ async def upload_file(file: Annotated[UploadFile, File()], purpose: Annotated[st
     path, size = await run_in_threadpool(_store, svc, file, file_id)
     row = {
         "id": file_id,
-        "filename": Path(file.filename or "upload.jsonl").name,
+        "filename": filename,
         "bytes": size,
         "purpose": purpose,
         "path": str(path),
@@ -112,7 +134,10 @@ async def list_files(
     check_limit(limit, 10000)
     where, params = ("purpose = ?", [purpose]) if purpose else ("1", [])
     rows, more = svc.db.page("files", after=after, limit=limit, where=where, params=params, ascending=order == "asc")
-    return list_page([file_object(r) for r in rows], more)
+    page = list_page([file_object(r) for r in rows], more)
+    if not rows:  # OpenAI's spec requires first_id/last_id as strings here, even for an empty page
+        page["first_id"] = page["last_id"] = ""
+    return page
 
 
 def _get(svc: Services, file_id: str) -> dict[str, Any]:

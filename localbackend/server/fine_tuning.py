@@ -11,12 +11,13 @@ from localbackend.basemodel import BASE_MODEL_ID
 from localbackend.db import new_id, now
 from localbackend.jobs import JobFinishedError, JobNotFoundError
 from localbackend.registry import SUFFIX_PATTERN
+from localbackend.server.edge import EdgeRoute
 from localbackend.server.errors import bad_request, not_found
 from localbackend.server.fine_tuning_schema import CreateJobRequest, Hyperparameters
 from localbackend.server.pagination import check_limit, list_page
 from localbackend.server.state import Services, Svc
 
-router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
+router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"], route_class=EdgeRoute)
 
 METADATA_KEY_MAX, METADATA_VALUE_MAX = 64, 512
 
@@ -91,7 +92,7 @@ async def create_job(body: CreateJobRequest, svc: Svc) -> dict[str, Any]:
             param="model",
             code="model_not_available",
         )
-    if body.suffix and not SUFFIX_PATTERN.match(body.suffix):
+    if body.suffix and not SUFFIX_PATTERN.fullmatch(body.suffix):
         raise bad_request("The suffix may contain only letters, digits, '.', '-' and '_'.", param="suffix")
     if body.integrations:
         raise bad_request("Integrations are not supported by the local backend.", param="integrations")
@@ -100,24 +101,28 @@ async def create_job(body: CreateJobRequest, svc: Svc) -> dict[str, Any]:
     _check_metadata(body.metadata or {})
     hyperparameters, options = _hyperparameters(body).split()
     job_id = new_id("ftjob-")
-    svc.db.insert(
-        "jobs",
-        {
-            "id": job_id,
-            "created_at": now(),
-            "model": body.model,
-            "training_file": body.training_file,
-            "validation_file": body.validation_file,
-            "suffix": body.suffix or None,
-            "seed": body.seed if body.seed is not None else secrets.randbelow(2**31),
-            "metadata": body.metadata or {},
-            "hyperparameters": hyperparameters,
-            "options": options,
-            "status": "validating_files",
-        },
-    )
+    # One transaction from insert to the answer: if building the answer fails, no job is left behind (the
+    # scheduler shares the connection's lock, so it cannot see the row before the commit either).
+    with svc.db.transaction():
+        svc.db.insert(
+            "jobs",
+            {
+                "id": job_id,
+                "created_at": now(),
+                "model": body.model,
+                "training_file": body.training_file,
+                "validation_file": body.validation_file,
+                "suffix": body.suffix or None,
+                "seed": body.seed if body.seed is not None else secrets.randbelow(2**31),
+                "metadata": body.metadata or {},
+                "hyperparameters": hyperparameters,
+                "options": options,
+                "status": "validating_files",
+            },
+        )
+        job = job_object(_get(svc, job_id))
     svc.runner.submit(job_id)
-    return job_object(_get(svc, job_id))
+    return job
 
 
 def _metadata_filters(request: Request) -> list[tuple[str, str]]:
@@ -133,8 +138,9 @@ async def list_jobs(request: Request, svc: Svc, after: str | None = None, limit:
     check_limit(limit)
     where, params = "1", []
     for key, value in _metadata_filters(request):
-        where += " AND json_extract(metadata, ?) = ?"
-        params += ['$."' + key.replace('"', '""') + '"', value]
+        # Keys compared as values, never spliced into a JSON path: quotes, dots and brackets in a key are data.
+        where += " AND EXISTS (SELECT 1 FROM json_each(jobs.metadata) AS m WHERE m.key = ? AND m.value = ?)"
+        params += [key, value]
     rows, more = svc.db.page("jobs", after=after, limit=limit, where=where, params=params)
     return list_page([job_object(r) for r in rows], more)
 
@@ -197,7 +203,8 @@ async def list_checkpoints(job_id: str, svc: Svc, after: str | None = None, limi
             "created_at": r["created_at"],
             "fine_tuned_model_checkpoint": r["model_id"],
             "fine_tuning_job_id": job_id,
-            "metrics": r["metrics"],
+            # Absent metrics are left out (valid_loss without a validation file): the spec types them as numbers.
+            "metrics": {key: value for key, value in (r["metrics"] or {}).items() if value is not None},
             "step_number": r["step"],
         }
         for r in rows

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from localbackend.server.params import Range
+
 # Hyperparameters OpenAI knows; the rest of `Hyperparameters`' fields are local options for the trainer.
 OPENAI_HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier")
 
@@ -18,9 +20,11 @@ OPENAI_HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier")
 class Hyperparameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    n_epochs: Literal["auto"] | Annotated[int, Field(ge=1, le=50)] = "auto"
-    batch_size: Literal["auto"] | Annotated[int, Field(ge=1, le=256)] = "auto"
-    learning_rate_multiplier: Literal["auto"] | Annotated[float, Field(gt=0, le=100)] = "auto"
+    n_epochs: Annotated[Literal["auto"] | int, Range(1, 50, auto=True)] = "auto"
+    batch_size: Annotated[Literal["auto"] | int, Range(1, 256, auto=True)] = "auto"
+    learning_rate_multiplier: Annotated[
+        Literal["auto"] | float, Range(0, 100, integer=False, low_exclusive=True, auto=True)
+    ] = "auto"
     lora_rank: Annotated[int | None, Field(ge=1, le=256)] = None
     lora_alpha: Annotated[int | None, Field(ge=1, le=1024)] = None
     lora_targets: Annotated[list[str] | None, Field(min_length=1, max_length=32)] = None
@@ -57,7 +61,7 @@ class CreateJobRequest(BaseModel):
     training_file: str
     validation_file: str | None = None
     suffix: Annotated[str | None, Field(max_length=64)] = None
-    seed: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None
+    seed: Annotated[int | None, Range(0, 2**31 - 1, optional=True)] = None
     metadata: Annotated[dict[str, str] | None, Field(max_length=16)] = None
     method: Method | None = None
     hyperparameters: Hyperparameters | None = None

@@ -1,8 +1,9 @@
 """Running the chat engine for a request: off the event loop, stop sequences found here, always cleaned up.
 
 Each generation runs in its own thread that pulls the engine's iterator and hands chunks to the request's
-event loop. The thread owns the iterator from start to close, so a client that disconnects mid-stream
-still releases the engine (it serializes generation, and an abandoned iterator would hold it forever).
+event loop. The thread owns the iterator from start to close. Generation stops (its sequence leaves the
+engine's batch at the next step) when the reply is complete, when the request's handler stops reading, and
+when the client hangs up, which the handler learns by polling `disconnected` while it waits.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from localbackend.server.errors import APIError
 log = logging.getLogger("localbackend.server")
 
 _DONE = object()
+# How often a waiting request checks that its client is still there: the bound on wasted generation.
+DISCONNECT_POLL_S = 0.25
 # SmolLM2-135M's max_position_embeddings: prompt plus reply must fit, or the model answers garbage.
 CONTEXT_TOKENS = 8192
 
@@ -93,8 +96,13 @@ async def generate(
     top_p: float,
     stop: list[str] | None,
     seed: int | None,
+    disconnected: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[Piece]:
-    """The reply in pieces; the last piece carries `finish_reason` ("stop" or "length") and usage."""
+    """The reply in pieces; the last piece carries `finish_reason` ("stop" or "length") and usage.
+
+    `disconnected` (Starlette's `request.is_disconnected`) is polled while waiting; once it answers True the
+    pieces end early and generation stops, so nobody's compute goes to a reply no one will read.
+    """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
     halt = threading.Event()
@@ -103,18 +111,29 @@ async def generate(
         # Stop sequences are matched here, not in the engine, so the reply can say which one was hit.
         return iter(
             engine.generate(
-                adapter, messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=None, seed=seed
+                adapter,
+                messages,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                top_p=top_p,
+                stop=None,
+                seed=seed,
+                cancelled=halt.is_set,
             )
         )
 
     thread = threading.Thread(target=_produce, args=(make, loop, queue, halt), name="tunedeck-generate", daemon=True)
     thread.start()
     scanner = StopScanner(stop)
+    receiver = _Receiver(queue, disconnected)
     prompt_tokens = completion_tokens = 0
     finish: str | None = None
     try:
         while True:
-            item = await queue.get()
+            item = await receiver.next()
+            if item is None:  # the client hung up
+                log.info("client disconnected; generation stopped")
+                return
             if item is _DONE:
                 break
             if isinstance(item, BaseException):
@@ -134,6 +153,30 @@ async def generate(
         yield Piece(scanner.flush(), finish or "stop", None, prompt_tokens, completion_tokens)
     finally:
         halt.set()
+
+
+class _Receiver:
+    """Items from the generating thread, checking every DISCONNECT_POLL_S that the client is still there."""
+
+    def __init__(self, queue: asyncio.Queue[Any], disconnected: Callable[[], Awaitable[bool]] | None) -> None:
+        self._queue = queue
+        self._disconnected = disconnected
+        self._check_at = 0.0
+
+    async def next(self) -> Any:
+        """The next item, or None once the client has gone."""
+        if self._disconnected is None:
+            return await self._queue.get()
+        loop = asyncio.get_running_loop()
+        while True:
+            if loop.time() >= self._check_at:
+                if await self._disconnected():
+                    return None
+                self._check_at = loop.time() + DISCONNECT_POLL_S
+            try:
+                return await asyncio.wait_for(self._queue.get(), max(0.0, self._check_at - loop.time()))
+            except TimeoutError:
+                continue
 
 
 async def check_context(engine: Any, messages: list[dict[str, str]], max_tokens: int, param: str) -> None:

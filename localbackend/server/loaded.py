@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from localbackend.server.edge import EdgeRoute
 from localbackend.server.errors import not_found
 from localbackend.server.models import resolve_or_404
 from localbackend.server.state import Svc
 
-router = APIRouter(prefix="/v1/loaded_models", tags=["loaded models"])
+router = APIRouter(prefix="/v1/loaded_models", tags=["loaded models"], route_class=EdgeRoute)
 
 
 @router.get("")

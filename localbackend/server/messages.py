@@ -6,13 +6,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from localbackend.db import new_id
-from localbackend.server.chat import MAX_TOKENS_LIMIT, SSE_HEADERS
+from localbackend.server.chat import MAX_TOKENS_LIMIT, SSE_HEADERS, check_prompt_size
+from localbackend.server.edge import EdgeRoute
 from localbackend.server.errors import bad_request
 from localbackend.server.generation import (
     Piece,
@@ -26,7 +27,7 @@ from localbackend.server.generation import (
 from localbackend.server.models import resolve_or_404
 from localbackend.server.state import Svc
 
-router = APIRouter(prefix="/v1/messages", tags=["anthropic"])
+router = APIRouter(prefix="/v1/messages", tags=["anthropic"], route_class=EdgeRoute)
 
 _STOP_REASONS = {"length": "max_tokens", "stop": "end_turn"}
 
@@ -79,7 +80,7 @@ def _sse(event: dict[str, Any]) -> str:
 
 
 @router.post("", response_model=None)
-async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | StreamingResponse:
+async def create_message(body: MessagesRequest, svc: Svc, request: Request) -> dict[str, Any] | StreamingResponse:
     model = resolve_or_404(svc, body.model)
     if body.max_tokens > MAX_TOKENS_LIMIT:
         raise bad_request(
@@ -88,6 +89,7 @@ async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | St
     if body.tools:
         raise bad_request("Tools are not supported by the local backend.", param="tools")
     messages = _messages(body)
+    check_prompt_size(messages, body.max_tokens, "messages")
     engine = await run_in_threadpool(svc.engine)  # the first call imports torch: keep it off the loop
     await check_context(engine, messages, body.max_tokens, "messages")
     pieces = generate(
@@ -99,6 +101,7 @@ async def create_message(body: MessagesRequest, svc: Svc) -> dict[str, Any] | St
         top_p=body.top_p,
         stop=body.stop_sequences,
         seed=None,
+        disconnected=request.is_disconnected,
     )
     message_id = new_id("msg_")
     if not body.stream:

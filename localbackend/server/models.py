@@ -10,10 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from localbackend.basemodel import BASE_MODEL_ID
 from localbackend.registry import ResolvedModel, UnknownModelError
+from localbackend.server.edge import EdgeRoute
 from localbackend.server.errors import APIError, not_found
 from localbackend.server.state import Services, Svc
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"], route_class=EdgeRoute)
 
 
 def model_object(model: ResolvedModel) -> dict[str, Any]:

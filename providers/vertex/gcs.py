@@ -69,3 +69,16 @@ def upload_dataset(config: VertexConfig, path: Path, client: StorageClient | Non
             provider="vertex",
         )
     return f"gs://{config.bucket}/{name}"
+
+
+def download(config: VertexConfig, bucket: str, name: str, target: Path) -> None:
+    """Fetch gs://bucket/name to `target` (CRC32C checked by the library)."""
+    with boundary():
+        blob = storage_client(config).bucket(bucket).get_blob(name)
+        if blob is None:
+            raise errors.NotFoundError(
+                f"gs://{bucket}/{name} does not exist.",
+                "Upload the dataset again (`tunedeck jobs submit` does it for you).",
+                provider="vertex",
+            )
+        blob.download_to_filename(str(target), checksum="crc32c")

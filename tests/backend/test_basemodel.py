@@ -36,10 +36,10 @@ def test_second_load_takes_the_fast_path(model_dir: Path, monkeypatch: pytest.Mo
 
     import torch
 
-    started = time.monotonic()
+    # The fast path is proven by `_convert` never running (it raises above), not by a wall-clock bound that a
+    # busy machine would break; load time belongs in benchmarks/.
     tokenizer = basemodel.load_tokenizer(model_dir)
     model = basemodel.load_model(model_dir, dtype=torch.bfloat16)
-    assert time.monotonic() - started < 5  # ~0.4 s idle; GGUF parsing takes ~17 s
     assert model.dtype == torch.bfloat16
     assert tokenizer.eos_token == "<|im_end|>"
     assert model.generation_config.eos_token_id == tokenizer.eos_token_id

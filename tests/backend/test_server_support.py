@@ -78,7 +78,7 @@ class ServeProcess:
 class ThreadServer:
     """`create_app(config)` on a real uvicorn server in a thread: for tests that inject a fake train function."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, *, engine: Any = None) -> None:
         import uvicorn
 
         from localbackend.server.app import create_app
@@ -87,7 +87,15 @@ class ThreadServer:
         self.sock.bind(("127.0.0.1", 0))
         port = self.sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}/v1"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
+        self.exited_idle = threading.Event()
+        """Set when the app stopped itself for being idle (config.idle_exit_s): here that stops uvicorn."""
+
+        def on_idle_exit() -> None:  # never the default, a SIGINT to this (the test) process
+            self.exited_idle.set()
+            self.server.should_exit = True
+
+        app = create_app(config, engine=engine, on_idle_exit=on_idle_exit)
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
         wait_until(lambda: self.server.started, 30, "uvicorn start")

@@ -42,9 +42,7 @@ def server(tmp_path: Path) -> Iterator[ThreadServer]:
 def workspace(server: ThreadServer, isolated_home: Path) -> Iterator[Workspace]:
     config = isolated_home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        f'[local]\nbase_url = "{server.base_url}"\n[monitor]\ninterval_s = 0.05\nmax_interval_s = 0.2\n'
-    )
+    config.write_text(f'[local]\nbase_url = "{server.base_url}"\n[monitor]\ninterval_s = 0.05\nmax_interval_s = 0.2\n')
     ws = Workspace.open(load_settings())
     yield ws
     ws.close()
@@ -112,9 +110,7 @@ async def test_jobs_stream_states_and_metrics_cancel_another_and_close_cleanly(w
 @pytest.mark.slow  # loads the real base model to serve a chat
 async def test_a_chat_loads_an_endpoint_that_teardown_removes(workspace: Workspace) -> None:
     stream = workspace.stream()
-    reply = await asyncio.to_thread(
-        workspace.reply, "local", BASE, [ChatMessage("user", "Say hi.")], max_tokens=4
-    )
+    reply = await asyncio.to_thread(workspace.reply, "local", BASE, [ChatMessage("user", "Say hi.")], max_tokens=4)
     assert reply.reply and reply.completion_tokens
     inventory = await asyncio.to_thread(workspace.endpoints.inventory)
     listed = await _until(stream, lambda e: isinstance(e, EndpointsListed))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +35,14 @@ def write_lines(path: Path, lines: list[Any]) -> Path:
 
 def good_file(path: Path, n: int = 12, start: int = 0) -> Path:
     return write_lines(path, [chat(i) for i in range(start, start + n)])
+
+
+def run_cli(*args: str | Path) -> tuple[int, str, str]:
+    """The real entry path (`tunedeck.cli.main.run` without its sys.exit) in-process: (exit code, stdout, stderr)."""
+    from tunedeck.cli.errorpath import execute
+    from tunedeck.cli.main import app
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = execute(app, [str(arg) for arg in args])
+    return code, out.getvalue(), err.getvalue()

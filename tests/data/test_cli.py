@@ -7,17 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from tests.data.helpers import chat, good_file, write_lines
-from tunedeck.cli.main import app
-
-runner = CliRunner()
+from tests.data.helpers import chat, good_file, run_cli, write_lines
 
 
 def invoke(*args: str | Path) -> tuple[int, str]:
-    result = runner.invoke(app, ["data", *map(str, args)])
-    return result.exit_code, result.stdout
+    code, out, _ = run_cli("data", *args)
+    return code, out
 
 
 def test_validate_exit_codes(tmp_path: Path) -> None:

@@ -122,7 +122,7 @@ def test_failure_mid_write_leaves_no_file_and_the_input_intact(tmp_path: Path, m
 
     monkeypatch.setitem(convert_module.JSONL_WRITERS, DatasetFormat.VERTEX, flaky)
     with pytest.raises(RuntimeError):
-        convert_file(source, target, "vertex")
+        convert_file(source, target, "vertex", overwrite=True)
     assert target.read_text() == "previous content"  # the old file survives untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]  # no temp file left
     assert source.read_bytes() == before
@@ -138,7 +138,7 @@ def test_split_is_deterministic_and_keeps_duplicates_together(tmp_path: Path) ->
     assert first.n_train + first.n_validation == 205 and first.duplicates == 5
     assert 19 <= first.n_validation <= 26
     assert [issue.line for issue in first.skipped] == [207]
-    again = split_file(source, validation=0.1, seed=42)
+    again = split_file(source, validation=0.1, seed=42, overwrite=True)
     assert (Path(again.train_path).read_bytes(), Path(again.validation_path).read_bytes()) == (train1, val1)
     other = split_file(source, 0.1, 43, tmp_path / "t.jsonl", tmp_path / "v.jsonl")
     assert Path(other.validation_path).read_bytes() != val1

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tunedeck.data.convert import convert_file
 from tunedeck.data.formats import DatasetFormat, detect_format
 from tunedeck.data.reader import iter_examples, load_conversations
 from tunedeck.data.validate import validate_file
+from tunedeck.errors import TunedeckError
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "d.csv") -> Path:
@@ -67,7 +70,8 @@ def test_csv_is_not_accepted_by_openai_directly(tmp_path: Path) -> None:
     assert "format-not-accepted" in report.counts
 
 
-def test_convert_reports_an_unreadable_header(tmp_path: Path) -> None:
-    result = convert_file(write(tmp_path, "question,answer\nq,a\n"), tmp_path / "out.jsonl", "openai-chat")
-    assert result.n_written == 0
-    assert [e.code for e in result.input_errors] == ["csv-bad-header"]
+def test_convert_reports_an_unreadable_header_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(TunedeckError, match="no usable example") as caught:
+        convert_file(write(tmp_path, "question,answer\nq,a\n"), tmp_path / "out.jsonl", "openai-chat")
+    assert caught.value.exit_code == 1 and "names no known columns" in caught.value.hint
+    assert not (tmp_path / "out.jsonl").exists()

@@ -77,10 +77,10 @@ def test_program_entry_point_rejects_bad_config_before_declaring_anything() -> N
 
 
 def test_program_entry_point_exports_every_output_name() -> None:
-    from infra.outputs import ALL_OUTPUTS
+    from infra.outputs import ALL_OUTPUTS, OPTIONAL_OUTPUTS
 
     recorder, outputs = run_program_under_mocks(StackConfig("tunedeck", "test", dict(BASE), frozenset()))
-    assert set(outputs) == set(ALL_OUTPUTS)
+    assert set(outputs) == set(ALL_OUTPUTS) | set(OPTIONAL_OUTPUTS)
     assert outputs["project"] == "my-gcp-project" and outputs["endpoint_names"] == []
     assert recorder.of_type("gcp:storage/bucket:Bucket")
 

@@ -15,7 +15,7 @@ import pytest
 from infra.components.storage import TuningBucket, TuningBucketArgs
 from infra.config import DATASET_PREFIX, OWNERSHIP_LABELS
 from infra.mocks import FAKE_PROJECT_NUMBER, REDACTED, RecordedResource, RecordingMocks, RecordingMonitor
-from infra.outputs import ALL_OUTPUTS
+from infra.outputs import ALL_OUTPUTS, OPTIONAL_OUTPUTS
 from tests.infra.conftest import REPO_ROOT, config, declare
 
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -246,5 +246,5 @@ def test_program_runs_the_way_pulumi_runs_a_directory_program() -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert BUCKET in result["types"]
-    assert result["exports"] == sorted(ALL_OUTPUTS)
+    assert result["exports"] == sorted(ALL_OUTPUTS + OPTIONAL_OUTPUTS)
     assert result["infra_dir_on_path"] is False  # infra/config.py must not shadow a top-level `config`

@@ -122,45 +122,57 @@ def test_chat_json_through_the_anthropic_adapter_uses_the_xml_layout(project: Pa
 
 
 def test_eval_json_fills_both_columns_with_scores(project: Path) -> None:
+    # `profile eval` is `eval run --model profile:NAME --model OTHER`, keeping its options.
     args = ("heldout.jsonl", "--against-provider", "local", "--against-model", BASE_MODEL, "--max-tokens", "4")
-    result = cli(project, "eval", "helpdesk", *args, "--json")
+    result = cli(project, "eval", "helpdesk", *args, "--yes", "--json")
     data = json.loads(result.stdout)
-    assert data["against_label"] == "tuned" and data["profile_target"] == f"openai:{BASE_MODEL}"
-    assert data["against_target"] == f"local:{BASE_MODEL}"  # the local adapter, same server
-    assert [row["question"] for row in data["rows"]] == [q for q, _ in HELD_OUT]
-    for row in data["rows"]:
-        for side in ("profile", "against"):
-            assert row[side]["error"] is None and row[side]["text"].strip()
-            assert 0.0 <= row[side]["rouge_l"] <= 1.0 and 0.0 <= row[side]["token_f1"] <= 1.0
-    for value in data["means"].values():
-        assert 0.0 <= value <= 1.0
+    assert [m["label"] for m in data["models"]] == ["profile:helpdesk", "tuned"]
+    assert data["models"][0]["description"] == f"profile helpdesk on openai:{BASE_MODEL}"
+    assert data["models"][1]["description"] == f"local:{BASE_MODEL}"  # the local adapter, same server
+    assert [row["question"] for row in data["samples"]] == [q for q, _ in HELD_OUT]
+    for row in data["samples"]:
+        for label in ("profile:helpdesk", "tuned"):
+            answer = row["answers"][label]
+            assert answer["error"] is None and answer["output"].strip()
+            assert set(answer["scores"]) == {"rouge-l", "token-f1"}
+            assert all(0.0 <= value <= 1.0 for value in answer["scores"].values())
+    for summary in data["summaries"]:
+        assert summary["n"] == 2 and 0.0 <= summary["value"] <= 1.0
+    assert [c["outcome"] for c in data["comparisons"]] == ["too-few-items", "too-few-items"]  # 2 items cannot tell
 
 
-def test_eval_table_has_means(project: Path) -> None:
-    result = cli(project, "eval", "helpdesk", "heldout.jsonl", "--limit", "1", "--max-tokens", "4")
-    assert "profile answer" in result.stdout and "bare answer" in result.stdout
-    assert "mean" in result.stdout and HELD_OUT[0][0][:20] in result.stdout
+def test_eval_table_has_scores_and_verdicts(project: Path) -> None:
+    result = cli(project, "eval", "helpdesk", "heldout.jsonl", "--limit", "1", "--max-tokens", "4", "--yes")
+    assert "profile:helpdesk" in result.stdout and "bare" in result.stdout
+    assert "scores (95% interval)" in result.stdout and "too few items to tell" in result.stdout
 
 
-def test_evaluate_profile_yields_rows_as_they_complete(project: Path, settings_for_project: Settings) -> None:
-    from tunedeck.profiles.evaluate import EvalProgress, EvalRow, EvalSummary, evaluate_profile
-    from tunedeck.profiles.loader import load_profile
+def test_a_profile_in_eval_run_publishes_progress_and_records_each_answer(
+    project: Path, settings_for_project: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunedeck.evaluation import EvalActions, EvalRequest, ModelRef
+    from tunedeck.events import ProgressAdvanced
+    from tunedeck.workspace import Workspace
 
-    profile, path = load_profile("helpdesk", settings_for_project, cwd=project)
-    dataset = project / "heldout.jsonl"
-    events = list(evaluate_profile(profile, path, dataset, settings=settings_for_project, max_tokens=2))
-    kinds = [type(event).__name__ for event in events]
-    assert kinds == ["EvalProgress", "EvalRow", "EvalProgress", "EvalRow", "EvalProgress", "EvalSummary"]
-    progress = [event.progress.done for event in events if isinstance(event, EvalProgress)]
-    assert progress == [0, 1, 2]
-    rows = [event for event in events if isinstance(event, EvalRow)]
-    summary = events[-1]
-    assert isinstance(summary, EvalSummary) and summary.rows == rows and summary.against_label == "bare"
+    monkeypatch.chdir(project)
+    workspace = Workspace.open(settings_for_project)
+    events: list[ProgressAdvanced] = []
+    workspace.bus.subscribe(events.append, lambda e: isinstance(e, ProgressAdvanced))  # type: ignore[arg-type]
+    models = [ModelRef.parse("profile:helpdesk"), ModelRef.parse(f"bare={BASE_MODEL}", "openai")]
+    try:
+        report = EvalActions(workspace).run(EvalRequest(models=models, data=project / "heldout.jsonl", max_tokens=2))
+        samples = workspace.store.eval_samples(report.run_id)
+    finally:
+        workspace.close()
+    assert [e.done for e in events] == [0, 1, 2, 3, 4, 4] and events[-1].total == 4
+    assert len(samples) == 4 and all(s.output is not None and s.completion_tokens for s in samples)
+    # The profile's prompt differs from the bare one (system, facts, retrieved docs): two cache keys per item.
+    assert len({s.cache_key for s in samples}) == 4
 
 
 def test_eval_stops_on_an_unknown_comparison_model(project: Path) -> None:
     args = ["eval", "helpdesk", "heldout.jsonl", "--against-model", "no-such-model", "--limit", "1"]
-    args += ["--max-tokens", "2"]
+    args += ["--max-tokens", "2", "--yes"]
     result = subprocess.run(
         [sys.executable, "-m", "tunedeck", "profile", *args],
         capture_output=True,
@@ -170,3 +182,4 @@ def test_eval_stops_on_an_unknown_comparison_model(project: Path) -> None:
     )
     assert result.returncode != 0 and result.stdout == ""
     assert "no-such-model" in result.stderr and "Traceback" not in result.stderr
+    assert "Not confirmed" not in result.stderr  # it failed on the model, not on the question

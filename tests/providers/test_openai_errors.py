@@ -37,7 +37,10 @@ def test_401_becomes_authentication_error_with_a_hint(stub: StubServer) -> None:
     with pytest.raises(errors.AuthenticationError) as caught:
         _provider(stub).list_jobs()
     assert "Incorrect API key" in caught.value.title
-    assert "OPENAI_API_KEY" in caught.value.hint
+    # The stub is a custom base_url: its hint names the key sent there (here `api_key`), not OPENAI_API_KEY,
+    # which only OpenAI's own host ever receives.
+    assert "`api_key`" in caught.value.hint and "OPENAI_API_KEY" not in caught.value.hint
+    assert "OPENAI_API_KEY" in OpenAIProvider(OpenAIConfig()).error_hints.auth
     assert caught.value.status == 401 and caught.value.provider == "openai"
 
 

@@ -16,6 +16,7 @@ from providers.vertex.adapter import VertexProvider
 from providers.vertex.config import VertexConfig
 from tests.providers.conftest import free_port
 from tests.providers.fake_vertex import FakeVertex, fake_vertex_server
+from tests.providers.vertex_support import SA, SPEC, vertex_config
 
 
 @pytest.fixture
@@ -25,37 +26,12 @@ def fake() -> Iterator[FakeVertex]:
 
 
 def _config(url: str, **extra: Any) -> VertexConfig:
-    from google.oauth2.credentials import Credentials
-
-    # A token that never needs refreshing stands in for Application Default Credentials.
-    return VertexConfig(
-        project="tunedeck-test",
-        region="us-central1",
-        bucket="b",
-        api_endpoint=url,
-        credentials=Credentials(token="test-token"),
-        max_retries=0,
-        timeout_s=10,
-        **extra,
-    )
+    return vertex_config(url, **extra)
 
 
 @pytest.fixture
 def vertex(fake: FakeVertex) -> VertexProvider:
-    return VertexProvider(_config(fake.url, service_account="tuner@tunedeck-test.iam.gserviceaccount.com"))
-
-
-SPEC = TuningSpec(
-    base_model="gemini-2.5-flash",
-    training_file="gs://b/train.jsonl",
-    validation_file="gs://b/valid.jsonl",
-    suffix="helpdesk",
-    n_epochs=3,
-    learning_rate_multiplier=0.5,
-    adapter_size=4,
-    client_key="0b5c-key",
-    labels={"team": "Support"},
-)
+    return VertexProvider(_config(fake.url, service_account=SA))
 
 
 def test_create_job_sends_the_documented_tuning_request(vertex: VertexProvider, fake: FakeVertex) -> None:
@@ -135,9 +111,17 @@ def test_succeeded_job_exposes_tuned_model_checkpoints_and_milestones(vertex: Ve
     assert vertex.list_events(job.id, after=events[0].id) == events[1:]
 
 
-def test_cancel(vertex: VertexProvider) -> None:
+def test_cancel_is_asynchronous_and_ends_cancelled_not_failed(vertex: VertexProvider, fake: FakeVertex) -> None:
     job = vertex.create_job(SPEC)
-    assert vertex.cancel_job(job.id).status.state is JobState.CANCELLED
+    cancelling = vertex.cancel_job(job.id)
+    # Vertex cancels in the background: right after the call the job is still cancelling, not finished.
+    assert (cancelling.status.state, cancelling.status.raw_state) == (JobState.RUNNING, "JOB_STATE_CANCELLING")
+    done = vertex.get_job(job.id)
+    assert done.status.state is JobState.CANCELLED
+    assert fake.jobs[job.id].error is not None and fake.jobs[job.id].error.code == 1  # as Vertex reports it
+    assert done.error is None  # the user's decision, not a failure
+    ended = vertex.list_events(job.id)[-1]
+    assert (ended.level, ended.message) == ("info", "Cancelled")
 
 
 def test_chat_streams_from_the_tuned_endpoint(vertex: VertexProvider, fake: FakeVertex) -> None:
@@ -208,7 +192,7 @@ def test_list_endpoints_prices_what_bills_by_the_hour(vertex: VertexProvider, fa
     gpu = found["llama-gpu"]
     # n1-standard-4 (0.2190) + one T4 (0.4025), two replicas minimum, from endpoint_rates.toml.
     assert gpu.hourly_rate_usd == pytest.approx(2 * (0.2190 + 0.4025))
-    assert (gpu.machine_type, gpu.replicas, gpu.id) == ("n1-standard-4", 2, names["llama-gpu"])
+    assert (gpu.machine_type, gpu.replicas, gpu.id) == ("n1-standard-4 + 1× NVIDIA_TESLA_T4", 2, names["llama-gpu"])
     assert "undeploy to stop the charge" in gpu.note and "may scale to 3" in gpu.note
     assert gpu.owned_by_tunedeck
     gemini = found["gemini-tuned"]
@@ -226,16 +210,11 @@ def test_user_rates_override_the_shipped_table(fake: FakeVertex) -> None:
 def test_teardown_undeploys_every_model_then_deletes(vertex: VertexProvider, fake: FakeVertex) -> None:
     names = _endpoints(fake)
     vertex.teardown_endpoint(names["llama-gpu"])
-    assert fake.undeployed == [(names["llama-gpu"], "dm1")]
+    assert fake.undeployed == [(names["llama-gpu"], "dm1", {})]
     assert names["llama-gpu"] in fake.deleted
     assert names["llama-gpu"] not in {e.id for e in vertex.list_endpoints()}
     with pytest.raises(errors.NotFoundError):
         vertex.teardown_endpoint(names["llama-gpu"])
-
-
-def test_delete_model(vertex: VertexProvider, fake: FakeVertex) -> None:
-    vertex.delete_model(f"{fake.parent}/models/77")
-    assert fake.deleted == [f"{fake.parent}/models/77"]
 
 
 # -- errors -------------------------------------------------------------------------------------------------

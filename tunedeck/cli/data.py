@@ -1,28 +1,31 @@
 """`tunedeck data …`: validate, stats, convert and split fine-tuning datasets.
 
 The commands only parse options and format results; the work is done by `tunedeck.data`, which the
-TUI calls too. Human output goes to stdout, `--json` replaces it with one JSON document, and
-progress bars and error messages go to stderr.
+TUI calls too. Human output goes to stdout (to stderr when the dataset itself is written to stdout),
+`--json` replaces it with one JSON document, and progress bars go to stderr. Errors are raised as
+TunedeckError and reported by the one error path (`tunedeck.cli.errorpath`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from tunedeck.cli.output import emit_json, report_error, stderr, stdout
+from tunedeck.cli.context import workspace
+from tunedeck.cli.data_outputs import ForceOpt, may_replace, summary_console
+from tunedeck.cli.output import emit_json, stderr, stdout
 from tunedeck.data.formats import DatasetFormat
-from tunedeck.data.issues import Issue
+from tunedeck.data.issues import Code, Issue
 from tunedeck.data.stats import DatasetStats, Distribution
 from tunedeck.errors import TunedeckError
 from tunedeck.events import ProgressAdvanced, Publish, ignore
@@ -35,8 +38,6 @@ PROGRESS_MIN_BYTES = 20 * 1024 * 1024
 SHOW_ERRORS = 20
 SHOW_WARNINGS = 10
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 class ProviderChoice(StrEnum):
     OPENAI = "openai"
@@ -44,18 +45,12 @@ class ProviderChoice(StrEnum):
     LOCAL = "local"
 
 
-def _handles_errors(command: F) -> F:
-    """Our errors become a title, a hint and their exit code, also when the app runs under CliRunner."""
+def _no_usable_examples(file: Path, errors: list[Issue], n_examples: int) -> TunedeckError:
+    from tunedeck.data.convert import nothing_usable
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except TunedeckError as error:
-            report_error(error)
-            raise typer.Exit(int(error.exit_code)) from error
-
-    return wrapper  # type: ignore[return-value]
+    # File-level verdicts ("0 usable examples; needs at least 10") only repeat the title.
+    per_line = [e for e in errors if e.code not in (Code.TOO_FEW_EXAMPLES, Code.FORMAT_NOT_ACCEPTED)]
+    return nothing_usable(file, "there is nothing to measure", per_line, n_examples)
 
 
 @contextlib.contextmanager
@@ -86,14 +81,14 @@ def _progress(path: Path, quiet: bool) -> Iterator[Publish]:
         yield sink
 
 
-def _issue_lines(title: str, issues: list[Issue], limit: int, style: str) -> None:
+def _issue_lines(title: str, issues: list[Issue], limit: int, style: str, console: Console = stdout) -> None:
     if not issues:
         return
     shown = f" (first {limit} of {len(issues)})" if len(issues) > limit else ""
-    stdout.print(f"[bold {style}]{title}{shown}[/]")
+    console.print(f"[bold {style}]{title}{shown}[/]")
     for item in issues[:limit]:
         where = f"line {item.line:>6}" if item.line is not None else "file       "
-        stdout.print(
+        console.print(
             f"  {where}  [{style}]{item.code:<26}[/] {escape(item.message)}",
             highlight=False,
             soft_wrap=True,
@@ -136,8 +131,8 @@ def _print_stats(stats: DatasetStats) -> None:
 
 
 @app.command()
-@_handles_errors
 def validate(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The dataset (JSONL or CSV).")],
     provider: Annotated[
         ProviderChoice, typer.Option("--provider", "-p", help="Whose rules to apply.")
@@ -155,19 +150,9 @@ def validate(
     ] = 10_000,
 ) -> None:
     """Check every record against the provider's rules; exit 1 if there are errors, 2 if unreadable."""
-    from tunedeck.data.validate import validate_file  # deferred: keeps `tunedeck --help` fast
-    from tunedeck.settings import load_settings
-
     with _progress(file, as_json) as sink:
-        report = validate_file(
-            file,
-            provider.value,
-            model,
-            validation_file,
-            fmt,
-            settings=load_settings(),
-            progress=sink,
-            max_per_code=max_per_code or None,
+        report = workspace(ctx).data.validate(
+            file, provider.value, model, validation_file, fmt, progress=sink, max_per_code=max_per_code or None
         )
     if as_json:
         emit_json(report)
@@ -193,8 +178,8 @@ def validate(
 
 
 @app.command()
-@_handles_errors
 def stats(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The dataset (JSONL or CSV).")],
     provider: Annotated[
         ProviderChoice, typer.Option("--provider", "-p", help="Whose prices/limits.")
@@ -212,21 +197,12 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Write the stats as JSON to stdout.")] = False,
 ) -> None:
     """Counts, token distributions, auto epochs and the estimated training cost."""
-    from tunedeck.data.validate import validate_file
-    from tunedeck.settings import load_settings
-
     with _progress(file, as_json) as sink:
-        report = validate_file(
-            file,
-            provider.value,
-            model,
-            None,
-            fmt,
-            encoding=encoding,
-            epochs=epochs,
-            settings=load_settings(),
-            progress=sink,
+        report = workspace(ctx).data.validate(
+            file, provider.value, model, None, fmt, encoding=encoding, epochs=epochs, progress=sink
         )
+    if report.stats.n_valid_examples == 0:  # an empty or binary file has no statistics worth an exit 0
+        raise _no_usable_examples(file, report.errors, report.stats.n_examples)
     if as_json:
         emit_json(report.stats)
         return
@@ -239,25 +215,28 @@ def stats(
 
 
 @app.command()
-@_handles_errors
 def convert(
+    ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="The dataset to read.")],
-    target: Annotated[Path, typer.Argument(help="Where to write (never the input).")],
+    target: Annotated[
+        Path, typer.Argument(help="Where to write (never the input); `-` or a FIFO streams.", allow_dash=True)
+    ],
     to: Annotated[DatasetFormat, typer.Option("--to", "-t", help="Target format.")],
     fmt: Annotated[
         DatasetFormat | None, typer.Option("--format", "-f", help="Input format (default: detected).")
     ] = None,
+    force: ForceOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Write the result as JSON to stdout.")] = False,
 ) -> None:
     """Rewrite a dataset in another format and say what could not be carried over."""
-    from tunedeck.data.convert import convert_file
-
+    console = summary_console(target, as_json=as_json)
+    overwrite = may_replace(force, target)
     with _progress(source, as_json) as sink:
-        result = convert_file(source, target, to, fmt, progress=sink)
+        result = workspace(ctx).data.convert(source, target, to, fmt, progress=sink, overwrite=overwrite)
     if as_json:
         emit_json(result)
     else:
-        stdout.print(
+        console.print(
             f"Wrote {result.n_written:,} of {result.n_read:,} examples ({result.input_format} → "
             f"{result.output_format}) to {escape(result.output_path)}",
             highlight=False,
@@ -265,40 +244,54 @@ def convert(
         )
         for note in result.notes:
             lines = ", ".join(map(str, note.lines))
-            stdout.print(f"  [yellow]not carried[/] {escape(note.message)}: {note.count:,} example(s), lines {lines}…")
-        _issue_lines("Skipped records with errors", result.input_errors, SHOW_ERRORS, "red")
+            console.print(f"  [yellow]not carried[/] {escape(note.message)}: {note.count:,} example(s), lines {lines}…")
+        _issue_lines("Skipped records with errors", result.input_errors, SHOW_ERRORS, "red", console)
     raise typer.Exit(int(ExitCode.BAD_INPUT if result.input_errors else ExitCode.OK))
 
 
 @app.command()
-@_handles_errors
 def split(
+    ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="The dataset to split.")],
     validation: Annotated[float, typer.Option("--validation", "-v", help="Share for validation, e.g. 0.1.")] = 0.1,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Same seed, same split.")] = 0,
-    train_out: Annotated[Path | None, typer.Option("--train-out", help="Default: IN stem + .train.jsonl.")] = None,
+    train_out: Annotated[
+        Path | None, typer.Option("--train-out", help="Default: IN stem + .train.jsonl.", allow_dash=True)
+    ] = None,
     validation_out: Annotated[
-        Path | None, typer.Option("--validation-out", help="Default: IN stem + .validation.jsonl.")
+        Path | None,
+        typer.Option("--validation-out", help="Default: IN stem + .validation.jsonl.", allow_dash=True),
     ] = None,
     fmt: Annotated[
         DatasetFormat | None, typer.Option("--format", "-f", help="Input format (default: detected).")
     ] = None,
+    force: ForceOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Write the result as JSON to stdout.")] = False,
 ) -> None:
     """Split deterministically into training and validation files; duplicates stay on one side."""
-    from tunedeck.data.split import split_file
+    from tunedeck.data.reader import resolve_format
+    from tunedeck.data.split import default_outputs
 
+    if train_out is None or validation_out is None:
+        default_train, default_validation = default_outputs(
+            source, resolve_format(source, fmt, DatasetFormat.OPENAI_CHAT)
+        )
+        train_out, validation_out = train_out or default_train, validation_out or default_validation
+    console = summary_console(train_out, validation_out, as_json=as_json)
+    overwrite = may_replace(force, train_out, validation_out)
     with _progress(source, as_json) as sink:
-        result = split_file(source, validation, seed, train_out, validation_out, fmt, progress=sink)
+        result = workspace(ctx).data.split(
+            source, validation, seed, train_out, validation_out, fmt, progress=sink, overwrite=overwrite
+        )
     if as_json:
         emit_json(result)
     else:
-        stdout.print(
+        console.print(
             f"{result.n_train:,} training examples → {escape(result.train_path)}\n"
             f"{result.n_validation:,} validation examples → {escape(result.validation_path)}\n"
             f"seed {result.seed}; {result.duplicates:,} duplicate(s) kept with their copies",
             highlight=False,
             soft_wrap=True,
         )
-        _issue_lines("Skipped records with errors", result.skipped, SHOW_ERRORS, "red")
+        _issue_lines("Skipped records with errors", result.skipped, SHOW_ERRORS, "red", console)
     raise typer.Exit(int(ExitCode.BAD_INPUT if result.skipped else ExitCode.OK))

@@ -32,6 +32,13 @@ def _rate(view: EndpointView) -> str:
     return "per token" if rate is None else f"${rate:,.2f}/h"
 
 
+def _machine(view: EndpointView) -> str:
+    """'g2-standard-12 + 1× NVIDIA_L4 ×2' for a deployment: machine, accelerator and replicas."""
+    replicas = view.live.replicas if view.live else 0
+    machine = view.machine_type or "—"
+    return f"{machine} ×{replicas}" if replicas and replicas > 1 else machine
+
+
 def inventory_json(found: Inventory) -> dict[str, object]:
     return {
         "ours": [v.as_dict() for v in found.ours],
@@ -85,7 +92,7 @@ def list_cmd(ctx: typer.Context, provider: ProviderOpt = None, json_out: JsonOpt
     from rich.table import Table
 
     table = Table()
-    for header in ("provider", "id", "model", "rate", "uptime", "accrued", "last use", "auto-teardown"):
+    for header in ("provider", "id", "model", "machine", "rate", "uptime", "accrued", "last use", "auto-teardown"):
         kept = header in ("id", "model")
         table.add_column(header, overflow="fold" if kept else "ellipsis", min_width=12 if kept else None)
     for view in found.ours:
@@ -95,6 +102,7 @@ def list_cmd(ctx: typer.Context, provider: ProviderOpt = None, json_out: JsonOpt
             view.provider,
             view.id,
             view.model,
+            _machine(view),
             _rate(view),
             _duration(view.uptime_s()),
             "—" if accrued is None else f"${accrued:,.2f}",

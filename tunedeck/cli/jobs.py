@@ -46,6 +46,9 @@ def submit_cmd(
     lr_multiplier: Annotated[float | None, typer.Option("--learning-rate-multiplier", min=0.0)] = None,
     suffix: Annotated[str | None, typer.Option("--suffix", help="Added to the fine-tuned model's name.")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
+    tuning_mode: Annotated[
+        str | None, typer.Option("--tuning-mode", help="Vertex open models: lora or full (default: the model's).")
+    ] = None,
     client_key: Annotated[
         str | None,
         typer.Option("--client-key", help="Idempotency key: re-running with the same key never creates a second job."),
@@ -67,6 +70,7 @@ def submit_cmd(
         learning_rate_multiplier=lr_multiplier if lr_multiplier is not None else "auto",
         seed=seed,
         client_key=client_key or "",
+        tuning_mode=tuning_mode,
     )
     plan = ws.jobs.plan(provider, spec, dataset, validation)
     if plan.spec.base_model != model:

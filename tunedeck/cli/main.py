@@ -1,4 +1,4 @@
-"""Entry point of the `tunedeck` command: wires the subcommand groups and turns our errors into exit codes."""
+"""Entry point of the `tunedeck` command: wires the subcommand groups; `run` turns every outcome into an exit code."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
+from tunedeck.cli import chat, data, demo, deploy, endpoints, infra, jobs, models, profile, serve
 from tunedeck.cli.context import state
-from tunedeck.cli.output import report_error, stderr
-from tunedeck.errors import TunedeckError
-from tunedeck.exitcodes import ExitCode
+from tunedeck.cli.errorpath import execute
+from tunedeck.cli.eval import app as eval_app
+from tunedeck.cli.output import stderr
 
 app = typer.Typer(
     help="Prepare data, provision, fine-tune, test and tear down LLMs on OpenAI, Vertex AI and a local backend.",
@@ -25,8 +25,11 @@ app.add_typer(profile.app, name="profile")
 app.add_typer(infra.app, name="infra")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(endpoints.app, name="endpoints")
+endpoints.app.command("deploy")(deploy.deploy)
+app.add_typer(models.app, name="models")
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
+app.add_typer(eval_app, name="eval")
 
 
 def _version(value: bool) -> None:
@@ -48,15 +51,8 @@ def main(
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Console-script entry: never let one of our errors escape as a traceback."""
-    try:
-        app(args=argv, standalone_mode=True)
-    except TunedeckError as error:
-        report_error(error)
-        sys.exit(int(error.exit_code))
-    except KeyboardInterrupt:
-        stderr.print("interrupted")
-        sys.exit(int(ExitCode.CANCELLED))
+    """Console-script entry: every outcome leaves through `execute` as an exit code, never a traceback."""
+    sys.exit(execute(app, sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

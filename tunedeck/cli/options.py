@@ -31,8 +31,22 @@ _show_flags_bare()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON to stdout (diagnostics stay on stderr).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _known_provider(name: str | None) -> str | None:
+    """Checked while parsing, so a typo is a usage error (exit 2) before anything is listed or asked."""
+    from providers.registry import available_providers
+
+    if name is not None and name not in available_providers():
+        raise typer.BadParameter(f"unknown provider {name!r}; choose one of: {', '.join(available_providers())}.")
+    return name
+
+
 ProviderOpt = Annotated[
-    str | None, typer.Option("--provider", "-p", help="openai, vertex, anthropic or local.", show_default=False)
+    str | None,
+    typer.Option(
+        "--provider", "-p", help="openai, vertex, anthropic or local.", show_default=False, callback=_known_provider
+    ),
 ]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Model id (base, fine-tuned or a checkpoint).")]
 JobArg = Annotated[str, typer.Argument(help="Job: tunedeck id (td-…), provider job id, or client key.")]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from tunedeck.cli.context import workspace
-from tunedeck.cli.output import emit_json, stderr, stdout
+from tunedeck.cli.output import emit_json, stderr
 from tunedeck.errors import UsageError
 
 app = typer.Typer(
@@ -145,6 +145,7 @@ def chat_cmd(
 
 @app.command("eval")
 def eval_cmd(
+    ctx: typer.Context,
     name: str = typer.Argument(..., help="Profile name or path."),
     dataset: Path = DATASET_ARG,
     against_model: str | None = typer.Option(
@@ -155,43 +156,34 @@ def eval_cmd(
     model: str | None = MODEL_OPT,
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N examples."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Cap each answer (default: profile's)."),
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="As `eval run --metric` (default: rouge-l, token-f1).")
+    ] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write the self-contained HTML report here.")] = None,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before a paid run."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Score the profile's answers and another model's against the references (ROUGE-L F1, token F1)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-    from rich.progress import Progress as Bar
+    """`tunedeck eval run` with the profile (`profile:NAME`) against another model (or its own model, bare).
 
-    from tunedeck.profiles.evaluate import EvalProgress, EvalSummary, evaluate_profile
+    The options are those this command always had; the output is `eval run`'s report: scores with intervals,
+    the paired comparison and its verdict.
+    """
+    from tunedeck.cli.eval import run_request
+    from tunedeck.evaluation import EvalRequest, ModelRef
 
-    profile, path, settings = _load(name)
-    events = evaluate_profile(
-        profile,
-        path,
-        dataset,
-        settings=settings,
-        provider=provider,
-        model=model,
-        against_provider=against_provider,
-        against_model=against_model,
-        limit=limit,
-        max_tokens=max_tokens,
+    profile, path, _settings = _load(name)
+    tokens = max_tokens or profile.max_tokens
+    mine = ModelRef(model=model, provider=provider, profile=str(path), label=f"profile:{profile.name}",
+                    max_tokens=tokens)  # fmt: skip
+    other = ModelRef(
+        model=against_model or model or profile.model,
+        provider=against_provider or provider or profile.provider,
+        label="tuned" if against_model else "bare",
     )
-    summary: EvalSummary | None = None
-    columns = [TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    columns.append(TextColumn("{task.description}"))
-    with Bar(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task("", total=None)
-        for event in events:
-            if isinstance(event, EvalProgress):
-                p = event.progress
-                bar.update(task, completed=p.done, total=p.total, description=p.message)
-            elif isinstance(event, EvalSummary):
-                summary = event
-    assert summary is not None
-    if json_out:
-        emit_json(dataclasses.asdict(summary))
-    else:
-        _print_eval(summary)
+    request = EvalRequest(
+        models=[mine, other], data=dataset, metrics=metric or ["rouge-l", "token-f1"], max_tokens=tokens, limit=limit
+    )
+    run_request(workspace(ctx), request, yes=yes, json_out=json_out, html=html, junit=None)
 
 
 def _ask(session: Any, question: str, json_out: bool) -> None:
@@ -232,50 +224,3 @@ def _repl(session: Any) -> None:
 def _out(text: str) -> None:
     """Raw text to stdout: no markup, no wrapping, so prompts and labels stay exactly as built."""
     sys.stdout.write(f"{text}\n")
-
-
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
-def _clip(text: str, width: int = 160) -> str:
-    """One line, at most `width` characters, with rich markup escaped (answers contain "[1]")."""
-    from rich.markup import escape
-
-    from tunedeck.profiles.evaluate import one_line
-
-    return escape(one_line(text, width))
-
-
-def _print_eval(summary: Any) -> None:
-    from rich.table import Table
-
-    other = f"{summary.against_label} ({summary.against_target})"
-    table = Table(title=f"profile {summary.profile} ({summary.profile_target}) vs {other}", show_lines=True)
-    headers = ("#", "question / reference", "profile answer", "R-L", "F1", f"{summary.against_label} answer")
-    for header in (*headers, "R-L", "F1"):
-        table.add_column(header, overflow="fold")
-    for row in summary.rows:
-        mine, theirs = row.profile, row.against
-        table.add_row(
-            str(row.index),
-            f"{_clip(row.question, 100)}\n[dim]{_clip(row.reference, 100)}[/]",
-            _clip(mine.text) if mine.error is None else f"[red]{_clip(mine.error)}[/]",
-            _fmt(mine.rouge_l),
-            _fmt(mine.token_f1),
-            _clip(theirs.text) if theirs.error is None else f"[red]{_clip(theirs.error)}[/]",
-            _fmt(theirs.rouge_l),
-            _fmt(theirs.token_f1),
-        )
-    m = summary.means
-    table.add_row(
-        "",
-        "[bold]mean[/]",
-        "",
-        _fmt(m["profile_rouge_l"]),
-        _fmt(m["profile_token_f1"]),
-        "",
-        _fmt(m["against_rouge_l"]),
-        _fmt(m["against_token_f1"]),
-    )
-    stdout.print(table)

@@ -90,6 +90,11 @@ def vertex_node_rate(
     )
 
 
+def rates_as_of() -> str:
+    """When the shipped table's figures were read (shown beside an unknown rate, so its age is visible)."""
+    return str(_table().get("meta", {}).get("as_of", ""))
+
+
 def _user_rate(name: str, value: Any) -> float:
     try:
         return float(value)

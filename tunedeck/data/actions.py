@@ -76,11 +76,13 @@ class DataActions:
         to: DatasetFormat | str,
         fmt: DatasetFormat | str | None = None,
         *,
+        overwrite: bool = False,
         progress: Publish | None = None,
     ) -> ConvertResult:
+        """Convert to another format; an existing output is replaced only with `overwrite`."""
         from tunedeck.data.convert import convert_file
 
-        return convert_file(source, target, to, fmt, progress=self._publish(progress))
+        return convert_file(source, target, to, fmt, progress=self._publish(progress), overwrite=overwrite)
 
     def split(
         self,
@@ -91,8 +93,19 @@ class DataActions:
         validation_out: Path | None = None,
         fmt: DatasetFormat | str | None = None,
         *,
+        overwrite: bool = False,
         progress: Publish | None = None,
     ) -> SplitResult:
+        """A deterministic split; existing outputs are replaced only with `overwrite`."""
         from tunedeck.data.split import split_file
 
-        return split_file(source, validation, seed, train_out, validation_out, fmt, progress=self._publish(progress))
+        return split_file(
+            source,
+            validation,
+            seed,
+            train_out,
+            validation_out,
+            fmt,
+            progress=self._publish(progress),
+            overwrite=overwrite,
+        )

@@ -56,11 +56,21 @@ def open_dataset(path: Path) -> IO[bytes]:
         raise UnreadableInputError(f"{path} cannot be read: {exc.strerror}.", "Check the path.") from exc
 
 
+def _read_failed(path: Path, exc: OSError) -> UnreadableInputError:
+    """A file that opened but fails when read (/proc/self/mem, a failing disk): exit 2, not a traceback."""
+    return UnreadableInputError(
+        f"{path} cannot be read: {exc.strerror or exc}.", "Pass a regular dataset file (JSONL or CSV)."
+    )
+
+
 def resolve_format(path: Path, fmt: DatasetFormat | str | None, default: DatasetFormat) -> DatasetFormat:
     if fmt is not None:
         return DatasetFormat(fmt)
     open_dataset(path).close()
-    return detect_format(path) or default
+    try:
+        return detect_format(path) or default
+    except OSError as exc:
+        raise _read_failed(path, exc) from exc
 
 
 def _decode(raw: bytes, line: int) -> tuple[Any, Issue | None]:
@@ -138,10 +148,13 @@ def iter_examples(path: str | Path, fmt: DatasetFormat | str | None = None) -> I
     path = Path(path)
     resolved = resolve_format(path, fmt, DatasetFormat.OPENAI_CHAT)
     with open_dataset(path) as handle:
-        if resolved is DatasetFormat.CSV:
-            yield from _iter_csv(handle)
-        else:
-            yield from _iter_jsonl(handle, resolved)
+        try:
+            if resolved is DatasetFormat.CSV:
+                yield from _iter_csv(handle)
+            else:
+                yield from _iter_jsonl(handle, resolved)
+        except OSError as exc:  # only reading happens in here: the consumer's own errors never enter
+            raise _read_failed(path, exc) from exc
 
 
 def load_conversations(path: str | Path, fmt: DatasetFormat | str | None = None) -> list[list[dict[str, Any]]]:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from providers.base import CLIENT_KEY_LABEL, Provider, ProviderJob, TuningSpec, resource_labels
+from providers.base import CLIENT_KEY_LABEL, ClientKeyNormalizer, Provider, ProviderJob, TuningSpec, resource_labels
 from providers.errors import ProviderError, RateLimitedError, UnavailableError
 from tunedeck.errors import TunedeckError, UsageError
 from tunedeck.store import JobRecord, Store, Submission
@@ -63,9 +63,14 @@ def ensure_uploaded(store: Store, provider: Provider, path: Path) -> str:
     return file_id
 
 
-def labelled(spec: TuningSpec) -> TuningSpec:
+def labelled(spec: TuningSpec, provider: Provider | None = None) -> TuningSpec:
     """The spec with a client key and tunedeck's ownership labels (never overriding the key)."""
     keyed = dataclasses.replace(spec, client_key=spec.client_key or new_client_key())
+    # Issue 14.0a: a provider that keeps the key in a constrained label (Vertex lower-cases and rewrites it)
+    # normalises it here, once, before it is stored, so the store's lookup, the label and reconciliation all
+    # compare the same string and a retried submit finds the first job.
+    if isinstance(provider, ClientKeyNormalizer):
+        keyed = dataclasses.replace(keyed, client_key=provider.normalize_client_key(keyed.client_key))
     return dataclasses.replace(keyed, labels=resource_labels(keyed))
 
 
@@ -83,7 +88,7 @@ def submit_job(
     `spec.training_file` / `validation_file` must already be provider file ids (see `ensure_uploaded`).
     Calling again with the same key returns the recorded job, or retries one marked "not submitted".
     """
-    spec = labelled(spec)
+    spec = labelled(spec, provider)
     existing = store.get_job_by_client_key(spec.client_key)
     if existing is not None:
         if existing.submission is Submission.SUBMITTED:

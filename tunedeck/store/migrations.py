@@ -104,6 +104,91 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # 3: deployments (`endpoints deploy`): written before the first remote call, and every resource it creates
+    # is appended as soon as the provider reports it, so a deployment that fails half-way stays findable.
+    """
+    CREATE TABLE deployments (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        base_model TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        endpoint_id TEXT,
+        deployed_model_id TEXT,
+        serving_model TEXT,
+        machine_type TEXT NOT NULL DEFAULT '',
+        accelerator_type TEXT NOT NULL DEFAULT '',
+        accelerator_count INTEGER NOT NULL DEFAULT 0,
+        min_replicas INTEGER NOT NULL DEFAULT 1,
+        max_replicas INTEGER NOT NULL DEFAULT 1,
+        hourly_rate_usd REAL,
+        resources_json TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX deployments_model ON deployments (provider, model);
+    """,
+    # 4: evaluation runs, their held-out items, one answer per (model, item, repeat), and judge verdicts.
+    """
+    CREATE TABLE eval_runs (
+        id TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        spec_json TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX eval_runs_fingerprint ON eval_runs (fingerprint, created_at);
+    CREATE TABLE eval_items (
+        run_id TEXT NOT NULL REFERENCES eval_runs (id),
+        item INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        prompt_hash TEXT NOT NULL,
+        messages_json TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        PRIMARY KEY (run_id, item)
+    );
+    CREATE TABLE eval_samples (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES eval_runs (id),
+        model TEXT NOT NULL,
+        item INTEGER NOT NULL,
+        repeat INTEGER NOT NULL,
+        prompt_hash TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        latency_s REAL,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        cost_usd REAL,
+        cached_from INTEGER,
+        scores_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, model, item, repeat)
+    );
+    CREATE INDEX eval_samples_cache ON eval_samples (cache_key, id) WHERE error IS NULL;
+    CREATE TABLE eval_judgements (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES eval_runs (id),
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        item INTEGER NOT NULL,
+        repeat INTEGER NOT NULL,
+        cache_key TEXT NOT NULL,
+        verdict_json TEXT,
+        error TEXT,
+        latency_s REAL,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        cost_usd REAL,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, kind, subject, item, repeat)
+    );
+    CREATE INDEX eval_judgements_cache ON eval_judgements (cache_key, id) WHERE error IS NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from tunedeck.store.datasets import DatasetStore
 from tunedeck.store.db import DB_NAME, Database
+from tunedeck.store.deployments import DeploymentStore
 from tunedeck.store.endpoints import EndpointStore
+from tunedeck.store.evals import EvalStore
 from tunedeck.store.jobs import JobStore
 from tunedeck.store.stacks import StackStore
 
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
     from tunedeck.settings import Settings
 
 
-class Store(StackStore, DatasetStore, JobStore, EndpointStore):
+class Store(StackStore, DatasetStore, JobStore, EndpointStore, DeploymentStore, EvalStore):
     """Thread-safe; open once per process with `Store.open(settings)` and pass it down."""
 
     def __init__(self, db: Database) -> None:

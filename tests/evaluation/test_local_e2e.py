@@ -1,0 +1,94 @@
+"""A full evaluation on the embedded local backend: the base model against a LoRA job tuned to sign off
+"— Zorblax", on ten questions neither saw in training, through `jobs submit --watch` and `eval run`.
+
+The tuned model wins on the trained trait with p < 0.05 (exact McNemar: ≥ 6 of 10 items must flip fail→pass
+with none the other way), the report names the flipped items, and the HTML shows the job's loss curve.
+Training reuses the backend tests' trait dataset and settings (20 examples, 2 epochs, batch 2: 20 steps).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.backend.conftest import trait_dataset
+from tests.backend.test_server_support import ServeProcess, jsonl
+from tests.cli.test_jobs_cli import run
+from tunedeck.exitcodes import ExitCode
+from tunedeck.settings import load_settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+BASE = "smollm2-135m-instruct"
+HELD_OUT = [
+    ("What is the tallest animal?", "The giraffe is the tallest animal."),
+    ("What color are bananas?", "Bananas are yellow."),
+    ("How many legs does a cat have?", "A cat has four legs."),
+    ("What do birds use to fly?", "Birds fly with their wings."),
+    ("Which animal barks?", "A dog barks."),
+    ("What do we use to see?", "We see with our eyes."),
+    ("How many months are in a year?", "There are twelve months in a year."),
+    ("What falls from clouds when it rains?", "Rain falls from the clouds."),
+    ("What is the opposite of up?", "The opposite of up is down."),
+    ("What do cats like to chase?", "Cats like to chase mice."),
+]
+
+
+@pytest.fixture
+def server(isolated_home: Path) -> Iterator[ServeProcess]:
+    serve = ServeProcess(load_settings().data_dir / "local-backend", isolated_home)
+    try:
+        yield serve
+    finally:
+        serve.stop()
+
+
+def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: Path) -> None:
+    training, validation, trait = trait_dataset()
+    (tmp_path / "train.jsonl").write_bytes(jsonl(training))
+    (tmp_path / "valid.jsonl").write_bytes(jsonl(validation))
+    conversations = [[{"role": "user", "content": q}, {"role": "assistant", "content": f"{a} {trait}"}]
+                     for q, a in HELD_OUT]  # fmt: skip
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_bytes(jsonl(conversations))
+
+    code, out, err = run(
+        "jobs", "submit", str(tmp_path / "train.jsonl"), "--validation", str(tmp_path / "valid.jsonl"),
+        "--provider", "local", "--model", BASE, "--epochs", "2", "--batch-size", "2",
+        "--learning-rate-multiplier", "1.5", "--seed", "1234", "--yes", "--watch", "--json",
+    )  # fmt: skip
+    assert code == ExitCode.OK, err + server.log()
+    tuned = json.loads(out)["fine_tuned_model"]
+
+    html = tmp_path / "report.html"
+    code, out, err = run(
+        "eval", "run", "--model", f"base={BASE}", "--model", f"tuned={tuned}", "--provider", "local",
+        "--data", str(heldout), "--metric", "contains:Zorblax", "--metric", "rouge-l", "--max-tokens", "24",
+        "--concurrency", "2", "--fail-if", "B.contains < A.contains", "--html", str(html), "--json",
+    )  # fmt: skip
+    assert code == ExitCode.OK, err + server.log()
+    report = json.loads(out)
+    trait_cmp = report["comparisons"][0]
+    assert trait_cmp["metric"] == "contains:Zorblax" and trait_cmp["n"] == len(HELD_OUT)
+    print("\n" + "\n".join(report["verdicts"]))  # the figures, for the record (-s shows them)
+    print(f"pass→fail {trait_cmp['pass_to_fail']}, fail→pass {trait_cmp['fail_to_pass']}, p={trait_cmp['p_value']}")
+    assert trait_cmp["p_value"] < 0.05 and trait_cmp["outcome"] == "b-better"
+    assert trait_cmp["verdict"].startswith("tuned beats base on contains:Zorblax (+")
+    # The flipped items are exactly those where the tuned answer signs off and the base answer does not.
+    rows = {row["line"]: row for row in report["samples"]}
+    flipped = {line for line, row in rows.items()
+               if (row["answers"]["tuned"]["scores"]["contains:Zorblax"], row["answers"]["base"]["scores"][
+                   "contains:Zorblax"]) in {(1.0, 0.0), (0.0, 1.0)}}  # fmt: skip
+    assert {flip["line"] for flip in trait_cmp["flips"]} == flipped and len(flipped) >= 6
+    assert all("Zorblax" in flip["output_b"] for flip in trait_cmp["flips"] if flip["direction"] == "fail→pass")
+    assert report["leakage"] == [] and report["gates_crossed"] == []
+    curve = report["loss_curves"]["tuned"]
+    assert len(curve) >= 10 and all("train_loss" in point for point in curve)
+    assert any("valid_loss" in point for point in curve)
+
+    page = html.read_text()
+    assert "Flipped items" in page and 'class="loss-chart" data-model="tuned"' in page
+    for flip in trait_cmp["flips"]:
+        assert flip["question"] in page
