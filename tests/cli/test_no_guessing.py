@@ -16,8 +16,8 @@ from tests.cli.test_jobs_cli import DATASET, MODEL, run
 from tests.core.fakes import FakeProvider
 from tests.core.openai_wire import Failure, WireState
 from tunedeck.costs import training_price
+from tunedeck.costs.base_models import resolve_base_model
 from tunedeck.exitcodes import ExitCode
-from tunedeck.jobs.base_models import resolve_base_model
 from tunedeck.settings import load_settings
 from tunedeck.workspace import Workspace
 

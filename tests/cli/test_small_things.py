@@ -10,7 +10,7 @@ import pytest
 
 from localbackend.basemodel import BASE_MODEL_ID
 from tests.cli.test_jobs_cli import run
-from tunedeck.jobs.base_models import catalog
+from tunedeck.costs.base_models import catalog
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ app = typer.Typer(help="Submit fine-tuning jobs and follow them to the end.", no
 
 
 def _model_help() -> str:
-    from tunedeck.jobs.base_models import help_text
+    from tunedeck.costs.base_models import help_text
 
     return f"Base model to fine-tune, in any letter case. {help_text()}. `tunedeck jobs models` lists them with prices."
 
@@ -100,6 +100,8 @@ def submit_cmd(
 
 
 def show_plan(plan: SubmissionPlan) -> None:
+    from tunedeck.data.issues import summarise
+
     report = plan.report
     stats = report.stats
     stderr.print(
@@ -113,12 +115,18 @@ def show_plan(plan: SubmissionPlan) -> None:
         name = Path(checked.path).name
         for issue in checked.errors[:20]:
             where = f"{name}:{issue.line}" if issue.line is not None else f"{name} (file)"
-            stderr.print(f"[red]error[/] {where}: {issue.message}", highlight=False)
+            stderr.print(f"[red]error[/] {escape(where)}: {escape(issue.message)}", highlight=False)
         if len(checked.errors) > 20:
             stderr.print(f"… and {len(checked.errors) - 20} more errors in {name}", highlight=False)
-        for issue in checked.warnings[:5]:
-            where = f"{name}:{issue.line}" if issue.line is not None else f"{name} (file)"
-            stderr.print(f"[yellow]warning[/] {where}: {issue.message}", highlight=False)
+        for group in summarise(checked.warnings, checked.omitted)[:5]:
+            if group.repeated:  # the same warning on many rows is said once
+                lines = ", ".join(str(n) for n in group.lines if n is not None)
+                more = ", …" if group.count > len(group.lines) else ""
+                places = [f"{name} ({group.count:,}×, lines {lines}{more})"]
+            else:
+                places = [f"{name}:{line}" if line is not None else f"{name} (file)" for line in group.lines]
+            for where in places:
+                stderr.print(f"[yellow]warning[/] {escape(where)}: {escape(group.message)}", highlight=False)
     if plan.estimate is not None:
         price = plan.estimate.price
         stderr.print(f"cost: {plan.estimate.describe()}", highlight=False, markup=False)

@@ -125,7 +125,7 @@ class JobActions:
     def base_models(self, provider: str | None = None) -> list[BaseModelRow]:
         """What `jobs submit --model` takes per provider, each with its training and usage prices."""
         from tunedeck.costs import training_price
-        from tunedeck.jobs.base_models import catalog
+        from tunedeck.costs.base_models import catalog
 
         if provider is not None:
             self.ws.require_known_provider(provider)
@@ -178,7 +178,7 @@ class JobActions:
     def retry_plan(self, ref: str, model: str | None = None) -> JobRecord:
         """The not-submitted job `retry` would send, with `model` (checked, any case) in place of its own:
         returned unsaved, its estimate re-priced, for a front end to show before `retry(…, model=…)`."""
-        from tunedeck.jobs.base_models import resolve_base_model
+        from tunedeck.costs.base_models import resolve_base_model
 
         job = self.find(ref)
         if job.submission is Submission.SUBMITTED:

@@ -269,7 +269,7 @@ def plan_submission(
         raise UsageError("Anthropic has no public fine-tuning API for Claude.", PROFILE_HINT)
     if provider not in fine_tunable():
         raise UsageError(f"{provider} does not offer fine-tuning here.", f"Use one of: {', '.join(fine_tunable())}.")
-    from tunedeck.jobs.base_models import resolve_base_model
+    from tunedeck.costs.base_models import resolve_base_model
 
     # The model first: a name the provider cannot tune must not cost the user a validation and an estimate.
     spec = dataclasses.replace(spec, base_model=resolve_base_model(provider, spec.base_model, settings))

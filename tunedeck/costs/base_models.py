@@ -42,7 +42,7 @@ class BaseModels:
 
 @functools.cache
 def _shipped() -> dict[str, Any]:
-    return tomllib.loads(resources.files("tunedeck.jobs").joinpath("base_models.toml").read_text(encoding="utf-8"))
+    return tomllib.loads(resources.files("tunedeck.costs").joinpath("base_models.toml").read_text(encoding="utf-8"))
 
 
 def catalog(settings: Settings | None = None) -> dict[str, BaseModels]:
@@ -64,8 +64,10 @@ def catalog(settings: Settings | None = None) -> dict[str, BaseModels]:
     return found
 
 
-def resolve_base_model(provider: str, model: str, settings: Settings | None = None) -> str:
-    """The provider's own spelling of `model` (matched in any letter case), or a usage error listing the choices."""
+def canonical_name(provider: str, model: str, settings: Settings | None = None) -> str | None:
+    """The provider's own spelling of `model` when it is listed (any letter case, or an undated alias of one
+    listed snapshot), or a name passed through as given (open models, a fine-tuned model to tune further);
+    None when the list does not know it."""
     known = catalog(settings).get(provider)
     name = model.strip()
     if known is None or any(mark in name for mark in known.passes_through):
@@ -80,6 +82,17 @@ def resolve_base_model(provider: str, model: str, settings: Settings | None = No
         base = name[len(FT_PREFIX) :].split(":", 1)[0]
         if base.lower() in by_lower:
             return name  # a fine-tuned model's id is case-sensitive: sent as given
+    return None
+
+
+def resolve_base_model(provider: str, model: str, settings: Settings | None = None) -> str:
+    """The provider's own spelling of `model` (matched in any letter case), or a usage error listing the choices."""
+    found = canonical_name(provider, model, settings)
+    if found is not None:
+        return found
+    known = catalog(settings)[provider]
+    name = model.strip()
+    by_lower = {m.lower(): m for m in known.names}
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
     did_you_mean = f" Did you mean {by_lower[close[0]]}?" if close else ""
     choices = ", ".join(known.names)
