@@ -86,6 +86,8 @@ def test_submit_help_lists_the_choices_and_jobs_models_lists_them_with_prices(
     added = rows["openai", "gpt-9-2027-01-01"]
     assert added["from_config"] is True and added["price"] is None and "No openai price" in added["price_problem"]
     assert rows["local", "smollm2-135m-instruct"]["price_warning"] is None  # free never goes stale
+    open_models = [r for (p, m), r in rows.items() if p == "vertex" and "@" in m]  # the Vertex adapter's own list
+    assert open_models and all(r["price"] is None and "open-model" in r["price_problem"] for r in open_models)
     code, out, err = run("jobs", "models", "-p", "vertex")
     assert code == 0 and "gemini-2.0-flash-lite-001" in out and "$0.075" in out and "openai" not in out
     assert "days old" in " ".join(err.split())

@@ -336,8 +336,9 @@ def models_cmd(
     for row in rows:
         price = row.price
         model = f"{row.model}{row.origin}"
-        if price is None:
-            table.add_row(row.provider, model, "unknown", "unknown", "unknown", escape(row.price_problem))
+        if price is None:  # said once below the table, for every model it concerns
+            table.add_row(row.provider, model, "unknown", "unknown", "unknown", "—")
+            notes.setdefault(f"unknown: {row.price_problem}", row.provider)
             continue
         unit_in, unit_out = price.inference_input_usd_per_million_tokens, price.inference_output_usd_per_million_tokens
         known = unit_in is not None and unit_out is not None

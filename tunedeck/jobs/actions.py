@@ -142,7 +142,21 @@ class JobActions:
                 rows.append(
                     BaseModelRow(name, model, listed.as_of, listed.source, model in listed.from_config, price, problem)
                 )
+        if provider in (None, "vertex"):
+            rows += self._vertex_open_models()
         return rows
+
+    def _vertex_open_models(self) -> list[BaseModelRow]:
+        """Vertex's open models (Llama, Gemma, …): the adapter's own dated list, plus `[vertex.open_models]`."""
+        from providers.vertex import open_models
+
+        extra = self.ws.settings.section("vertex").get("open_models")
+        listed = open_models.supported(extra if isinstance(extra, dict) else None)
+        problem = "open-model tuning is not in tunedeck's price table"
+        return [
+            BaseModelRow("vertex", model_id, open_models.as_of(), open_models.source(), False, None, problem)
+            for model_id in listed
+        ]
 
     def progress(self, ref: str) -> JobProgress:
         return JobProgress.from_events(self.ws.store.list_events(self.find(ref).id))
