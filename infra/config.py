@@ -96,7 +96,10 @@ class InfraConfig:
 def _fail(key: str, message: str, hint: str = "") -> InfraConfigError:
     return InfraConfigError(
         f"Invalid infra config `{key}`: {message}",
-        hint or f"Set it with `pulumi config set {key} <value>` or edit the stack's Pulumi.<stack>.yaml.",
+        # Editing the file works for everyone; `pulumi config set` only for those who have the Pulumi CLI.
+        hint
+        or f"Edit `{key}` under `config:` in the stack's Pulumi.<stack>.yaml (with the Pulumi CLI, "
+        f"`pulumi config set {key} <value>` does the same).",
     )
 
 
@@ -201,7 +204,13 @@ def _budget(reader: _Reader) -> BudgetSpec | None:
     if not account and not amount:
         return None
     if not account:
-        raise _fail(reader.key("billingAccount"), "is required when budgetAmount is set (budgets live on it).")
+        raise _fail(
+            reader.key("billingAccount"),
+            "is required when budgetAmount is set (budgets live on it).",
+            "Pulumi keeps the billing account encrypted. With the Pulumi CLI, run `pulumi config set --secret "
+            f"{reader.key('billingAccount')} 012345-6789AB-CDEF01` in the project's directory; without it, leave "
+            f"{reader.key('budgetAmount')} out (or 0) for now: `tunedeck infra plan` works without a budget.",
+        )
     if not amount:
         raise _fail(reader.key("budgetAmount"), "must be a positive amount when billingAccount is set.")
     if account != SECRET_PLACEHOLDER and not _BILLING_ACCOUNT.match(account):

@@ -48,6 +48,27 @@ KEY_PROPERTIES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def _budget_bills(inputs: Mapping[str, Any]) -> str:
+    amount = (inputs.get("amount") or {}).get("specifiedAmount") or {}
+    limit = f"{amount.get('units', '?')} {amount.get('currencyCode', '')}".strip()
+    rules = [f"{float(r.get('thresholdPercent', 0)) * 100:g}%" for r in inputs.get("thresholdRules") or []]
+    return (
+        f"free: e-mails alerts at {', '.join(rules) or 'its thresholds'} of {limit} a month of this project's spend "
+        "on the billing account; it never stops anything from billing"
+    )
+
+
+# What each billable resource type costs while it exists (everything else here is free: APIs, IAM, accounts).
+BILLING: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    "gcp:storage/bucket:Bucket": lambda inputs: "bills: storage per GB-month (datasets, tuned artifacts) and requests",
+    "gcp:vertex/aiEndpoint:AiEndpoint": lambda inputs: (
+        "bills: nothing while empty; every model deployed on it bills per node-hour until undeployed "
+        "(`tunedeck endpoints teardown`)"
+    ),
+    "gcp:billing/budget:Budget": _budget_bills,
+}
+
+
 class PlannedResource(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -58,6 +79,8 @@ class PlannedResource(BaseModel):
     """The key properties shown in the table."""
     labels: dict[str, str]
     inputs: dict[str, Any]
+    bills: str = ""
+    """How the resource bills while it exists, when it can ("" for the free ones)."""
 
 
 class OfflinePlan(BaseModel):
@@ -84,6 +107,7 @@ def _planned(recorder: RecordingMocks) -> list[PlannedResource]:
                 properties={key: resource.inputs[key] for key in keys if key in resource.inputs},
                 labels=resource.labels,
                 inputs=resource.inputs,
+                bills=BILLING[resource.type](resource.inputs) if resource.type in BILLING else "",
             )
         )
     return planned

@@ -100,8 +100,9 @@ def load_stack_config(work_dir: Path, stack: str) -> StackConfig:
     if not path.is_file():
         raise InfraConfigError(
             f"No stack file {path.name} in {path.parent}.",
-            f"Create it with `config:` holding at least `gcp:project` and `gcp:region` "
-            f"(copy Pulumi.dev.yaml), or run `pulumi stack init {stack}`.",
+            f"Write one for your own project with `tunedeck infra init DIR --stack {stack}`, then pass "
+            "`--work-dir DIR` (or set [infra] work_dir in config.toml); or create it here with `config:` holding "
+            "at least `gcp:project` and `gcp:region` (see Pulumi.dev.yaml).",
         )
     secret_keys: set[str] = set()
     for key, value in (_read_yaml(path).get("config") or {}).items():

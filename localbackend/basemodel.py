@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from importlib import util as importlib_util
 from pathlib import Path
@@ -33,6 +34,9 @@ def offline() -> None:
     """Make sure nothing in the Hugging Face stack ever tries the network: everything we load is local."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    # peft reads transformers' deprecated `is_gradient_checkpointing` whenever it wraps a model (training, and
+    # loading an adapter to chat): a FutureWarning in the server's output that no user can act on.
+    warnings.filterwarnings("ignore", message=r"`is_gradient_checkpointing` is deprecated", category=FutureWarning)
     from transformers.utils import logging as hf_logging
 
     # Its per-load tqdm bars would land in job logs and test output; tunedeck reports progress itself.

@@ -105,6 +105,8 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int, t
 
         resolved = resolve_hyperparameters(len(request.training), request)
         emit({"type": "hyperparameters", "hyperparameters": resolved})
+        if (payload.get("train_fn") or DEFAULT_TRAIN_FN) == DEFAULT_TRAIN_FN:
+            prepare_base_model(Path(payload["cache_dir"]), emit)
         result = train(request, emit, should_stop)
         emit({"type": "result", **result})
     except BaseException as exc:
@@ -118,6 +120,29 @@ def run(payload: dict[str, Any], conn: Connection, stop: Any, parent_pid: int, t
         conn.close()
     if code:
         sys.exit(code)
+
+
+def prepare_base_model(cache_dir: Path, emit: Callable[[dict[str, Any]], None]) -> None:
+    """Convert the GGUF base model if no job did yet, saying so as two job events (start, and done with its
+    duration): the first run spends ~20-30 s here, which the job's events used to pass over in silence."""
+    from localbackend.basemodel import converted_model_dir
+    from tunedeck.events import ProgressAdvanced
+
+    started = time.monotonic()
+
+    def said(event: Any) -> None:
+        if not isinstance(event, ProgressAdvanced):
+            return
+        if event.done == 0:
+            text = f"First run: converting the base model from GGUF to safetensors ({event.message})"
+        else:
+            text = (
+                f"Converted the base model in {time.monotonic() - started:.1f} s (first run only; later jobs "
+                "load it in under a second)"
+            )
+        emit({"type": "message", "level": "info", "message": text})
+
+    converted_model_dir(cache_dir, progress=said)
 
 
 def _exit_when_orphaned(parent_pid: int, period_s: float = 1.0) -> None:

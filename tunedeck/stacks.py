@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from infra.automation import InfraTarget
     from infra.outputs import StackOutputs
     from infra.plan import OfflinePlan
+    from infra.scaffold import InitAnswers, InitResult
     from tunedeck.workspace import Workspace
 
 ENGINE = "pulumi"
@@ -96,6 +97,12 @@ class StackActions:
             raise PulumiNotInstalledError()
         values, saved_at = saved
         return StackOutputs.from_outputs(stack, values, "saved", saved_at)
+
+    def init(self, work_dir: Path, answers: InitAnswers) -> InitResult:
+        """Write a Pulumi project of the user's own in `work_dir` (`infra init`): checked answers, no file clobbered."""
+        from infra.scaffold import write_project
+
+        return write_project(work_dir.expanduser().resolve(), answers)
 
     def vertex_overrides(self) -> dict[str, Any]:
         """`[vertex]` settings completed from the configured stack's outputs (what the Vertex adapter needs)."""

@@ -81,18 +81,39 @@ def _progress(path: Path, quiet: bool) -> Iterator[Publish]:
         yield sink
 
 
-def _issue_lines(title: str, issues: list[Issue], limit: int, style: str, console: Console = stdout) -> None:
+def _issue_lines(
+    title: str,
+    issues: list[Issue],
+    limit: int,
+    style: str,
+    console: Console = stdout,
+    omitted: dict[str, int] | None = None,
+) -> None:
+    """Each problem with its line; one repeated on many lines (`missing-system` on every row) is said once,
+    with its count and its first lines."""
+    from tunedeck.data.issues import summarise
+
     if not issues:
         return
-    shown = f" (first {limit} of {len(issues)})" if len(issues) > limit else ""
+    groups = summarise(issues, omitted)
+    shown = f" (first {limit} of {len(groups)})" if len(groups) > limit else ""
     console.print(f"[bold {style}]{title}{shown}[/]")
-    for item in issues[:limit]:
-        where = f"line {item.line:>6}" if item.line is not None else "file       "
-        console.print(
-            f"  {where}  [{style}]{item.code:<26}[/] {escape(item.message)}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    for group in groups[:limit]:
+        if group.repeated:
+            lines = ", ".join(str(n) for n in group.lines if n is not None)
+            more = ", …" if group.count > len(group.lines) else ""
+            console.print(
+                f"  {group.count:>6,}×      [{style}]{group.code:<26}[/] {escape(group.message)} "
+                f"[dim](lines {lines}{more})[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
+            continue
+        for line in group.lines:
+            where = f"line {line:>6}" if line is not None else "file       "
+            console.print(
+                f"  {where}  [{style}]{group.code:<26}[/] {escape(group.message)}", highlight=False, soft_wrap=True
+            )
 
 
 def _dist(value: Distribution | None) -> str:
@@ -125,9 +146,17 @@ def _print_stats(stats: DatasetStats) -> None:
     table.add_row("epochs (auto)", auto)
     if stats.cost is not None:
         table.add_row("training cost", f"[bold]{escape(stats.cost.describe())}[/], {stats.epochs} epoch(s)")
+        table.add_row("using the tuned model", escape(stats.cost.price.describe_usage()))
     if stats.cost_note:
         table.add_row("", f"[dim]{escape(stats.cost_note)}[/]")
     stdout.print(table)
+    _warn_if_old(stats)
+
+
+def _warn_if_old(stats: DatasetStats) -> None:
+    stale = stats.cost.price.staleness() if stats.cost is not None else None
+    if stale is not None:
+        stderr.print(f"[yellow]warning:[/] {escape(stale)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -158,14 +187,16 @@ def validate(
         emit_json(report)
     else:
         mark = "[bold green]✓[/]" if report.ok else "[bold red]✗[/]"
+        unit = "rows" if report.format == DatasetFormat.CSV.value else "records"
+        read = f"{report.stats.n_examples:,} {unit} read, {report.stats.n_valid_examples:,} usable"
         stdout.print(
             f"{mark} {escape(str(file))}: {report.n_errors:,} error(s), {report.n_warnings:,} warning(s) — "
-            f"{report.stats.n_examples:,} examples, {report.format}, checked for {report.provider} / {report.model}",
+            f"{read}, {report.format}, checked for {report.provider} / {escape(report.model)}",
             highlight=False,
             soft_wrap=True,
         )
-        _issue_lines("Errors", report.errors, SHOW_ERRORS, "red")
-        _issue_lines("Warnings", report.warnings, SHOW_WARNINGS, "yellow")
+        _issue_lines("Errors", report.errors, SHOW_ERRORS, "red", omitted=report.omitted)
+        _issue_lines("Warnings", report.warnings, SHOW_WARNINGS, "yellow", omitted=report.omitted)
         if report.counts:
             stdout.print("[bold]Per code[/]")
             for code, count in sorted(report.counts.items(), key=lambda item: (-item[1], item[0])):
@@ -174,6 +205,9 @@ def validate(
                 stdout.print(f"  {code:<28} {count:>8,}{more}", highlight=False, soft_wrap=True)
         if report.stats.cost is not None:
             stdout.print(f"Training: {escape(report.stats.cost.describe())}", highlight=False, soft_wrap=True)
+            usage = report.stats.cost.price.describe_usage()
+            stdout.print(f"Using the tuned model: {escape(usage)}", highlight=False, soft_wrap=True)
+            _warn_if_old(report.stats)
     raise typer.Exit(int(ExitCode.OK if report.ok else ExitCode.BAD_INPUT))
 
 
@@ -256,11 +290,20 @@ def split(
     validation: Annotated[float, typer.Option("--validation", "-v", help="Share for validation, e.g. 0.1.")] = 0.1,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Same seed, same split.")] = 0,
     train_out: Annotated[
-        Path | None, typer.Option("--train-out", help="Default: IN stem + .train.jsonl.", allow_dash=True)
+        Path | None,
+        typer.Option(
+            "--train-out",
+            help="Default: beside SOURCE, its stem + .train.jsonl (.train.csv when SOURCE is a CSV).",
+            allow_dash=True,
+        ),
     ] = None,
     validation_out: Annotated[
         Path | None,
-        typer.Option("--validation-out", help="Default: IN stem + .validation.jsonl.", allow_dash=True),
+        typer.Option(
+            "--validation-out",
+            help="Default: beside SOURCE, its stem + .validation.jsonl (.validation.csv when SOURCE is a CSV).",
+            allow_dash=True,
+        ),
     ] = None,
     fmt: Annotated[
         DatasetFormat | None, typer.Option("--format", "-f", help="Input format (default: detected).")
@@ -268,7 +311,8 @@ def split(
     force: ForceOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Write the result as JSON to stdout.")] = False,
 ) -> None:
-    """Split deterministically into training and validation files; duplicates stay on one side."""
+    """Split deterministically into training and validation files in SOURCE's own format (a CSV stays CSV);
+    duplicates stay on one side."""
     from tunedeck.data.reader import resolve_format
     from tunedeck.data.split import default_outputs
 

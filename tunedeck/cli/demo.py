@@ -24,8 +24,8 @@ def demo(
     from rich.table import Table
 
     from tunedeck import demo as steps
+    from tunedeck.cli.job_plan import show_plan
     from tunedeck.cli.job_progress import JobBar
-    from tunedeck.cli.jobs import show_plan
     from tunedeck.events import JobSubmitted, OutputLine, ProgressAdvanced, StepStarted, SubmissionPlanned
 
     dataset = dataset or steps.locate(steps.DATASET)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from tunedeck.cli.context import workspace
 from tunedeck.cli.options import EndpointArg, JsonOpt, ProviderOpt, YesOpt, confirm
@@ -57,16 +58,18 @@ def _print_checks(found: Inventory) -> None:
     from tunedeck.endpoints.inventory import CheckStatus
 
     for name, check in sorted(found.checks.items()):
+        # Escaped: details and hints quote config sections such as "[vertex]", which are not markup.
+        detail, hint = escape(check.detail), escape(check.hint)
         if check.status is CheckStatus.CHECKED:
             stderr.print(f"[green]{name}:[/] checked", highlight=False)
         elif check.status is CheckStatus.NOT_CONFIGURED:
-            stderr.print(f"[dim]{name}: not configured, so nothing of yours runs there ({check.detail})[/]")
-            if check.hint:
-                stderr.print(f"[dim]  to set it up: {check.hint}[/]", highlight=False)
+            stderr.print(f"[dim]{name}: not configured, so nothing of yours runs there ({detail})[/]", highlight=False)
+            if hint:
+                stderr.print(f"[dim]  to set it up: {hint}[/]", highlight=False)
         else:
-            stderr.print(f"[yellow]{name}: could not check: {check.detail}[/]", highlight=False)
-            if check.hint:
-                stderr.print(f"[yellow]  hint: {check.hint}[/]", highlight=False)
+            stderr.print(f"[yellow]{name}: could not check: {detail}[/]", highlight=False)
+            if hint:
+                stderr.print(f"[yellow]  hint: {hint}[/]", highlight=False)
 
 
 @app.command("list")
@@ -109,7 +112,8 @@ def list_cmd(ctx: typer.Context, provider: ProviderOpt = None, json_out: JsonOpt
     if found.ours:
         stdout.print(table)
     for view in found.not_ours:
-        stdout.print(f"not ours (left alone): {view.provider}:{view.id} {view.model} {_rate(view)}", highlight=False)
+        line = f"not ours (left alone): {view.provider}:{view.id} {view.model} {_rate(view)}"
+        stdout.print(line, highlight=False, markup=False)
 
 
 def _print_results(results: list[TeardownResult]) -> None:
@@ -117,7 +121,8 @@ def _print_results(results: list[TeardownResult]) -> None:
         cost = f" (accrued ≈ ${result.accrued_cost_usd:,.2f})" if result.accrued_cost_usd is not None else ""
         colour = "green" if result.ok else "red"
         stderr.print(
-            f"[{colour}]{result.outcome}[/] {result.provider}:{result.endpoint_id}{cost} {result.detail}".rstrip(),
+            f"[{colour}]{result.outcome}[/] "
+            + escape(f"{result.provider}:{result.endpoint_id}{cost} {result.detail}".rstrip()),
             highlight=False,
         )
 
@@ -168,7 +173,8 @@ def teardown_cmd(
         for view in views:
             accrued = view.accrued_cost_usd()
             spent = f", accrued ≈ ${accrued:,.2f}" if accrued is not None else ""
-            stderr.print(f"  {view.provider}:{view.id} ({view.model}, {_rate(view)}{spent})", highlight=False)
+            line = f"  {view.provider}:{view.id} ({view.model}, {_rate(view)}{spent})"
+            stderr.print(line, highlight=False, markup=False)
         listing = f"these {len(targets)}"
     confirm(f"Tear down {listing}?", yes)
     results = ws.endpoints.teardown_targets(targets, reason=reason)
@@ -207,11 +213,17 @@ def test_cmd(
     prompt: Annotated[str, typer.Option("--prompt", help="What to send.")] = "Say hello in five words.",
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 32,
     provider: ProviderOpt = None,
+    yes: YesOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Send one short prompt to the endpoint's model; report the reply and its latency."""
+    """Send one short prompt to the endpoint's model; report the reply and its latency. A model you tore down
+    is loaded again by this, so it asks first (--yes: load it without asking)."""
     ws = workspace(ctx)
-    name, endpoint_id = ws.endpoints.resolve(endpoint, provider)
+    target = ws.endpoints.prepare_test(endpoint, provider)
+    if target.reloads:
+        stderr.print(f"[yellow]{escape(target.reloads)}[/]", highlight=False)
+        confirm(f"Load {target.model} again to test it?", yes)
+    name, endpoint_id = target.provider, target.endpoint_id
     reply = ws.endpoints.test(endpoint_id, prompt, provider=name, max_tokens=max_tokens)
     if json_out:
         emit_json({"endpoint": endpoint_id, **reply.as_dict()})

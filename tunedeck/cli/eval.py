@@ -246,6 +246,15 @@ def _progress(workspace: Workspace) -> Iterator[None]:
 
     from tunedeck.events import ProgressAdvanced
 
+    if not stderr.is_terminal:  # a log or a pipe (`--json 2>log`): a line per tenth, never a silent minute
+        unsubscribe = workspace.bus.subscribe(
+            _log_line(), lambda e: isinstance(e, ProgressAdvanced) and e.task.startswith("eval")
+        )
+        try:
+            yield
+        finally:
+            unsubscribe()
+        return
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -269,3 +278,23 @@ def _progress(workspace: Workspace) -> Iterator[None]:
             yield
         finally:
             unsubscribe()
+
+
+def _log_line() -> Any:
+    """Progress for a log: the first call, each further tenth of the total (every 10 calls when it is unknown),
+    and the last, each as one plain line on stderr."""
+    from tunedeck.events import ProgressAdvanced
+
+    said: dict[str, float] = {}
+
+    def say(event: ProgressAdvanced) -> None:
+        step = event.total / 10 if event.total else 10.0
+        last = said.get(event.task)
+        if last is not None and event.done < last + step and event.done != event.total:
+            return
+        said[event.task] = event.done
+        of = f"/{event.total:g}" if event.total else ""
+        detail = f" · {event.message}" if event.message else ""
+        stderr.print(f"{event.task}: {event.done:g}{of} {event.unit}{detail}", highlight=False, markup=False)
+
+    return say

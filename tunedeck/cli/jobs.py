@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from tunedeck.cli.context import workspace
+from tunedeck.cli.job_plan import print_base_models, show_plan
 from tunedeck.cli.job_progress import follow
 from tunedeck.cli.options import JobArg, JsonOpt, YesOpt, confirm, money
 from tunedeck.cli.output import emit_json, stderr, stdout
 from tunedeck.exitcodes import ExitCode
 
-if TYPE_CHECKING:
-    from tunedeck.jobs.submit import SubmissionPlan
-
 app = typer.Typer(help="Submit fine-tuning jobs and follow them to the end.", no_args_is_help=True)
+
+
+def _model_help() -> str:
+    from tunedeck.costs.base_models import help_text
+
+    return f"Base model to fine-tune, in any letter case. {help_text()}. `tunedeck jobs models` lists them with prices."
+
+
+MODEL_HELP = _model_help()
 
 
 # -- submit ----------------------------------------------------------------------------------------------
@@ -27,7 +34,7 @@ def submit_cmd(
     ctx: typer.Context,
     dataset: Annotated[Path, typer.Argument(help="Training file (JSONL chat format, or what `data convert` makes).")],
     provider: Annotated[str, typer.Option("--provider", "-p", help="openai, vertex or local.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Base model to fine-tune.")],
+    model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)],
     validation: Annotated[Path | None, typer.Option("--validation", help="Held-out validation file.")] = None,
     epochs: Annotated[
         int | None, typer.Option("--epochs", min=1, help="Epochs (default: the provider's auto).")
@@ -63,13 +70,16 @@ def submit_cmd(
         tuning_mode=tuning_mode,
     )
     plan = ws.jobs.plan(provider, spec, dataset, validation)
+    if plan.spec.base_model != model:
+        stderr.print(f"model: {plan.spec.base_model} (for {model!r})", highlight=False, markup=False)
     show_plan(plan)
     if not plan.ok:
         if json_out:
             emit_json({"submitted": False, "training": plan.report, "validation": plan.validation_report})
         raise typer.Exit(int(ExitCode.BAD_INPUT))
+    ws.jobs.preflight(provider)  # a missing or refused key is said now, not after the user agreed to pay
     cost = money(plan.estimate.estimated_usd) if plan.estimate else "an unknown amount"
-    confirm(f"Submit to {provider} ({model}) for {cost}?", yes)
+    confirm(f"Submit to {provider} ({plan.spec.base_model}) for {cost}?", yes)
     job = ws.jobs.submit(plan)
     stderr.print(f"[green]submitted[/] {job.id} ({provider} job {job.provider_job_id})", highlight=False)
     if watch:
@@ -84,32 +94,6 @@ def submit_cmd(
         from tunedeck.jobs.actions import exit_code_for
 
         raise typer.Exit(int(exit_code_for(job)))
-
-
-def show_plan(plan: SubmissionPlan) -> None:
-    report = plan.report
-    stats = report.stats
-    stderr.print(
-        f"{report.path}: {stats.n_valid_examples} valid examples, {stats.billable_tokens:,} billable tokens/epoch"
-        f" ({stats.token_method})",
-        highlight=False,
-    )
-    for checked in [report, plan.validation_report]:
-        if checked is None:
-            continue
-        name = Path(checked.path).name
-        for issue in checked.errors[:20]:
-            where = f"{name}:{issue.line}" if issue.line is not None else f"{name} (file)"
-            stderr.print(f"[red]error[/] {where}: {issue.message}", highlight=False)
-        if len(checked.errors) > 20:
-            stderr.print(f"… and {len(checked.errors) - 20} more errors in {name}", highlight=False)
-        for issue in checked.warnings[:5]:
-            where = f"{name}:{issue.line}" if issue.line is not None else f"{name} (file)"
-            stderr.print(f"[yellow]warning[/] {where}: {issue.message}", highlight=False)
-    if plan.estimate is not None:
-        stderr.print(f"cost: {plan.estimate.describe()}", highlight=False)
-    elif plan.cost_note:
-        stderr.print(f"cost: {plan.cost_note}", highlight=False)
 
 
 # -- watching --------------------------------------------------------------------------------------------
@@ -153,25 +137,15 @@ def list_cmd(
     if not jobs:
         stderr.print("No jobs yet. Submit one with `tunedeck jobs submit DATASET --provider P --model M`.")
         return
-    from rich.table import Table
+    from tunedeck.cli.job_table import job_table
 
-    table = Table()
-    # What users copy (ids, states, dates, model names) wraps and is never cut; the rest may be shortened.
-    for header in ("id", "provider", "base model", "state", "created", "fine-tuned model", "est.", "actual"):
-        kept = header in ("id", "state", "created", "fine-tuned model", "base model")
-        table.add_column(header, overflow="fold" if kept else "ellipsis", min_width=10 if kept else None)
-    for j in jobs:
-        table.add_row(
-            j.id,
-            j.provider,
-            j.base_model,
-            j.display_state,
-            f"{j.created_at:%Y-%m-%d %H:%M}",
-            j.fine_tuned_model or "",
-            money(j.estimated_cost_usd),
-            money(j.actual_cost_usd),
-        )
+    table, left_out = job_table(jobs, stdout.width)
     stdout.print(table)
+    if left_out:
+        stderr.print(
+            f"[dim]({', '.join(left_out)} left out to fit {stdout.width} columns: see `jobs show ID` or --json)[/]",
+            highlight=False,
+        )
 
 
 @app.command("show")
@@ -219,19 +193,24 @@ def _print_metrics(metrics: list) -> None:
     shown = metrics[-10:]
     keys = ["step", "train_loss", "valid_loss"]
     keys += sorted({k for e in shown for k in (e.metrics or {})} - set(keys) - {"total_steps"})
-    table = Table(*keys, title=f"metrics (last {len(shown)} of {len(metrics)})")
+    table = Table(title=f"metrics (last {len(shown)} of {len(metrics)})")
+    for key in keys:
+        table.add_column(key, justify="right", overflow="fold")
     for event in shown:
         values = event.metrics or {}
-        table.add_row(*(_metric(values.get(k)) for k in keys))
+        table.add_row(*(_metric(k, values.get(k)) for k in keys))
     stdout.print(table)
 
 
-def _metric(value: object) -> str:
+def _metric(key: str, value: object) -> str:
+    """Losses and rates with 4 decimals (a loss of 1.0 is 1.0000, not 1); counts as whole numbers."""
     if value is None:
         return "—"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.4f}"
-    return f"{value:,.0f}" if isinstance(value, int | float) else str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int) or key == "step" or key.endswith(("_steps", "tokens", "_s")):
+        return f"{value:,.0f}"
+    return f"{value:.4f}"
 
 
 @app.command("cancel")
@@ -253,11 +232,30 @@ def cancel_cmd(ctx: typer.Context, job_ref: JobArg, yes: YesOpt = False, json_ou
 
 
 @app.command("retry")
-def retry_cmd(ctx: typer.Context, job_ref: JobArg, json_out: JsonOpt = False) -> None:
-    """Submit again a job marked "not submitted", with its original client key (never a duplicate)."""
+def retry_cmd(
+    ctx: typer.Context,
+    job_ref: JobArg,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Ask for this base model instead (any letter case).")
+    ] = None,
+    yes: YesOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Submit again a job marked "not submitted", with its original client key (never a duplicate), optionally
+    with another base model (the new estimate is shown and confirmed)."""
     from tunedeck.jobs.actions import job_as_dict
 
-    job = workspace(ctx).jobs.retry(job_ref)
+    ws = workspace(ctx)
+    if model is not None:
+        edited = ws.jobs.retry_plan(job_ref, model)
+        stderr.print(
+            f"{edited.id}: {edited.provider} {edited.base_model}, estimated {money(edited.estimated_cost_usd)}",
+            highlight=False,
+            markup=False,
+        )
+        ws.jobs.preflight(edited.provider)
+        confirm(f"Submit {edited.id} to {edited.provider} ({edited.base_model})?", yes)
+    job = ws.jobs.retry(job_ref, model=model)
     if json_out:
         emit_json(job_as_dict(job))
     else:
@@ -274,3 +272,18 @@ def forget_cmd(ctx: typer.Context, job_ref: JobArg, json_out: JsonOpt = False) -
         emit_json(job_as_dict(job) | {"forgotten": True})
     else:
         stderr.print(f"forgot {job.id} ({job.display_state})", highlight=False)
+
+
+@app.command("models")
+def models_cmd(
+    ctx: typer.Context,
+    provider: Annotated[str | None, typer.Option("--provider", "-p", help="Only this provider.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The base models each provider fine-tunes (what `jobs submit --model` takes), with what training and then
+    using the tuned model cost."""
+    rows = workspace(ctx).jobs.base_models(provider)
+    if json_out:
+        emit_json([row.as_dict() for row in rows])
+        return
+    print_base_models(rows)

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from tunedeck.errors import UsageError
 from tunedeck.exitcodes import ExitCode
+
+
+def _show_flags_bare() -> None:
+    """Typer's rich help prints every flag with a type, `--json <bool>`, as if it took a value, though
+    `--json true` is an error. Show flags bare, as click's own help does; options that take values keep theirs."""
+    from typer.core import TyperOption
+
+    original = TyperOption.display_type_rich
+    if getattr(original, "flags_bare", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    display_type_rich.flags_bare = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_show_flags_bare()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON to stdout (diagnostics stay on stderr).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

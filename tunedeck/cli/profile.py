@@ -44,8 +44,9 @@ def list_cmd(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         emit_json([{"name": r.name, "path": str(r.path), "origin": r.origin} for r in refs])
         return
     if not refs:
-        where = ", ".join(str(p) for p in actions.search_dirs())
-        stderr.print(f"No profiles found in: {where}.", highlight=False, markup=False)
+        # One path a line, never wrapped inside: they are what the user copies to put a profile there.
+        where = "".join(f"\n  {p}" for p in actions.search_dirs())
+        stderr.print(f"No profiles found in:{where}", highlight=False, markup=False, soft_wrap=True)
         return
     for ref in refs:
         _out(f"{ref.name}\t{ref.origin}\t{ref.path}")

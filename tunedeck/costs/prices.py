@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from datetime import date
 from importlib import resources
 from typing import Any
 
@@ -14,6 +15,12 @@ from tunedeck.settings import Settings
 
 PROVIDERS = ("openai", "vertex", "local")
 _WILDCARD = "*"
+MAX_AGE_DAYS = 90
+"""A price figure older than this is called out: providers change prices, and the table is read, not fetched."""
+OVERRIDE_HINT = (
+    'Put current figures in config.toml under [prices.PROVIDER."MODEL"] (training_usd_per_million_tokens, '
+    "inference_input_usd_per_million_tokens, inference_output_usd_per_million_tokens, as_of, source)."
+)
 
 
 class Price(BaseModel):
@@ -32,7 +39,50 @@ class Price(BaseModel):
     inference_input_usd_per_million_tokens: float | None = None
     inference_output_usd_per_million_tokens: float | None = None
     endpoint_usd_per_hour: float | None = None
+    inference_note: str = ""
+    """Why using the tuned model has no figure here, or how it bills (said with the figures)."""
     from_user_config: bool = False
+
+    def describe_usage(self) -> str:
+        """What using the tuned model costs per 1M tokens, or "unknown" and why."""
+        unit_in, unit_out = self.inference_input_usd_per_million_tokens, self.inference_output_usd_per_million_tokens
+        if unit_in is None or unit_out is None:
+            why = self.inference_note or f"no inference price for {self.matched!r} in the table"
+            return f"unknown ({why})"
+        if unit_in == 0 and unit_out == 0:
+            return f"free ({self.source})"
+        note = f"; {self.inference_note}" if self.inference_note else ""
+        return f"{usd(unit_in)}/1M input, {usd(unit_out)}/1M output tokens (as of {self.as_of}{note})"
+
+    @property
+    def free(self) -> bool:
+        return self.usd_per_million_tokens == 0 and not (
+            self.inference_input_usd_per_million_tokens or self.inference_output_usd_per_million_tokens
+        )
+
+    def age_days(self, today: date | None = None) -> int | None:
+        """Days since these figures were read; None when the date is unknown (e.g. a user override without one)."""
+        try:
+            read = date.fromisoformat(self.as_of)
+        except ValueError:
+            return None
+        return ((today or date.today()) - read).days
+
+    def staleness(self, today: date | None = None) -> str | None:
+        """A warning when the figures are older than MAX_AGE_DAYS, else None."""
+        age = self.age_days(today)
+        if age is None or age <= MAX_AGE_DAYS or self.free:  # nothing to bill has no price to go stale
+            return None
+        whose = "from your config.toml" if self.from_user_config else "in tunedeck's price table"
+        return (
+            f"The prices {whose} are {age} days old (as of {self.as_of}, more than {MAX_AGE_DAYS} days): "
+            f"they may have changed. {OVERRIDE_HINT}"
+        )
+
+
+def usd(value: float) -> str:
+    """$0.30, $25.00, $0.075: cents always, more digits only when the figure has them."""
+    return f"${value:,.2f}" if round(value, 2) == value else f"${value:g}"
 
 
 class CostEstimate(BaseModel):
@@ -115,6 +165,7 @@ def training_price(provider: str, model: str, settings: Settings | None = None) 
             inference_input_usd_per_million_tokens=entry.get("inference_input_usd_per_million_tokens"),
             inference_output_usd_per_million_tokens=entry.get("inference_output_usd_per_million_tokens"),
             endpoint_usd_per_hour=entry.get("endpoint_usd_per_hour"),
+            inference_note=str(entry.get("inference_note", "")),
             from_user_config=from_user,
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -105,3 +105,44 @@ class IssueLog:
     def extend(self, items: list[Issue]) -> None:
         for item in items:
             self.append(item)
+
+
+REPEATED = 3
+"""The same problem (same code, same sentence) this many times is said once, with its count and first lines."""
+
+
+class IssueGroup(BaseModel):
+    """Issues that say the same thing on different lines, to be said once (`lines` are the first ones)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+    severity: Severity
+    count: int
+    lines: tuple[int | None, ...]
+
+    @property
+    def repeated(self) -> bool:
+        return self.count >= REPEATED
+
+
+def summarise(issues: list[Issue], omitted: dict[str, int] | None = None, first_lines: int = 5) -> list[IssueGroup]:
+    """Group identical issues (code and sentence), in the order each first appears. A group holding every listed
+    issue of its code also counts that code's `omitted` ones (the report kept only the first of each code)."""
+    groups: dict[tuple[str, str], list[Issue]] = {}
+    for item in issues:
+        groups.setdefault((item.code, item.message), []).append(item)
+    per_code: dict[str, int] = {}
+    for code, _ in groups:
+        per_code[code] = per_code.get(code, 0) + 1
+    return [
+        IssueGroup(
+            code=code,
+            message=message,
+            severity=members[0].severity,
+            count=len(members) + ((omitted or {}).get(code, 0) if per_code[code] == 1 else 0),
+            lines=tuple(m.line for m in members[:first_lines]),
+        )
+        for (code, message), members in groups.items()
+    ]

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from tunedeck.costs import estimate_training_cost
+from tunedeck.costs.base_models import canonical_name
 from tunedeck.data.checks import check_example
 from tunedeck.data.formats import DatasetFormat
 from tunedeck.data.issues import WARNING_CODES, Code, Issue, IssueLog, issue
@@ -95,7 +96,9 @@ def validate_file(
     """
     path = Path(path)
     rules = rules_for(provider)
-    model = model or rules.default_model
+    # The provider's own spelling when the name is a listed base model in another case ("SmolLM2-135M-Instruct");
+    # any other name is kept: the data commands count and price models a provider added since, too.
+    model = (canonical_name(provider, model, settings) or model) if model else rules.default_model
     resolved = resolve_format(path, fmt, rules.native_format)
     enc_name, token_method, tokens_estimated = _token_setup(provider, model, encoding)
     limit = token_limit(rules, model)
@@ -186,7 +189,9 @@ def validate_file(
     stats.n_examples, stats.n_valid_examples, stats.duplicates = n_examples, n_valid, duplicates
     stats.missing_system, stats.missing_user = missing_system, missing_user
 
-    problems.extend(_file_level(stats, systems, 1 if validation_set else rules.min_examples, provider, validation_set))
+    header = next((p.line for p in problems.items if p.code == Code.CSV_BAD_HEADER), None)
+    minimum = 1 if validation_set else rules.min_examples
+    problems.extend(_file_level(stats, systems, minimum, provider, validation_set, header))
     _finish_stats(stats, collector, counter, token_method, tokens_estimated, epochs, settings)
     problems.items.sort(key=lambda p: (p.line is None, p.line or 0))  # file-level problems after the lines
     errors = [p for p in problems.items if p.severity == "error"]
@@ -210,18 +215,17 @@ def validate_file(
 
 
 def _file_level(
-    stats: DatasetStats, systems: dict[int, list[int]], minimum: int, provider: str, validation_set: bool
+    stats: DatasetStats,
+    systems: dict[int, list[int]],
+    minimum: int,
+    provider: str,
+    validation_set: bool,
+    header_line: int | None = None,
 ) -> list[Issue]:
     found: list[Issue] = []
     n = stats.n_valid_examples
     if n < minimum:
-        found.append(
-            issue(
-                None,
-                Code.TOO_FEW_EXAMPLES,
-                f"{n} usable example(s); {provider} needs at least {minimum}. Add examples or fix the broken ones.",
-            )
-        )
+        found.append(issue(None, Code.TOO_FEW_EXAMPLES, _too_few(stats, minimum, provider, header_line)))
     elif n < RECOMMENDED_MIN_EXAMPLES and not validation_set:
         found.append(
             issue(
@@ -244,6 +248,24 @@ def _file_level(
             )
         )
     return found
+
+
+def _too_few(stats: DatasetStats, minimum: int, provider: str, header_line: int | None) -> str:
+    """'50 rows read, none usable because of the header (line 1)': what was read, what of it counts, and why."""
+    unit = "rows" if stats.format == DatasetFormat.CSV.value else "records"
+    read, usable = stats.n_examples, stats.n_valid_examples
+    if read and not usable and header_line is not None:
+        what = f"{read} {unit} read, none usable because of the header (line {header_line})"
+        fix = "Rename its columns as said there."
+    elif read and not usable:
+        what = f"{read} {unit} read, none usable (see the errors above)"
+        fix = "Fix the broken ones."
+    elif read:
+        what = f"{read} {unit} read, {usable} usable"
+        fix = "Add examples or fix the broken ones."
+    else:
+        what, fix = "no examples in the file", "Add examples."
+    return f"{what}; {provider} needs at least {minimum}. {fix}"
 
 
 def _finish_stats(

@@ -4,12 +4,21 @@ teardown of one / the idle / everything of ours, and the idle auto-teardown sett
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from providers.base import ChatMessage, Provider
 from tunedeck.endpoints.idle import auto_teardown_idle, idle_endpoints, parse_duration
-from tunedeck.endpoints.inventory import CheckStatus, EndpointView, Inventory, ProviderCheck, refresh_endpoints
+from tunedeck.endpoints.inventory import (
+    GONE_WHEN_UNREACHABLE,
+    LOADS_ON_DEMAND,
+    CheckStatus,
+    EndpointView,
+    Inventory,
+    ProviderCheck,
+    refresh_endpoints,
+)
 from tunedeck.endpoints.teardown import TeardownResult, teardown_endpoint
 from tunedeck.errors import TunedeckError, UsageError
 from tunedeck.events import AutoTeardownDone, EndpointsListed, EndpointTornDown
@@ -20,6 +29,15 @@ if TYPE_CHECKING:
 
 REFRESH_EVERY_S = 300.0
 """How often the monitor re-lists endpoints, to notice new deployments and uses made outside tunedeck."""
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    provider: str
+    endpoint_id: str
+    model: str
+    reloads: str = ""
+    """Empty, or why testing brings back something torn down (and what it then costs): ask before it does."""
 
 
 class EndpointActions:
@@ -54,19 +72,31 @@ class EndpointActions:
                 if all(a.name != adapter.name for a in adapters):  # an injected factory may repeat one adapter
                     adapters.append(adapter)
             except TunedeckError as exc:  # not set up here: said per provider, never fatal to the listing
-                from providers.errors import ConfigurationError
-
-                status = CheckStatus.NOT_CONFIGURED if isinstance(exc, ConfigurationError) else CheckStatus.UNREACHABLE
-                inventory.checks[name] = ProviderCheck(name, status, exc.title, exc.hint)
+                self._not_asked(inventory, name, exc)
         found = refresh_endpoints(
             self.ws.store,
             adapters,
-            gone_when_unreachable={"local"},
+            gone_when_unreachable=GONE_WHEN_UNREACHABLE,
             default_idle_s=self.default_idle_teardown_s(),
             inventory=inventory,
         )
         self.ws.publish(EndpointsListed(found))
         return found
+
+    def _not_asked(self, inventory: Inventory, name: str, exc: TunedeckError) -> None:
+        """A provider whose adapter could not be built. "Not configured" is an all-clear only when tunedeck
+        recorded nothing running there; endpoints it did record may still bill, so then it could not check."""
+        from providers.errors import ConfigurationError
+
+        recorded = self.ws.store.list_endpoints(provider=name)
+        if isinstance(exc, ConfigurationError) and not recorded:
+            inventory.checks[name] = ProviderCheck(name, CheckStatus.NOT_CONFIGURED, exc.title, exc.hint)
+            return
+        detail = exc.title
+        if recorded:
+            detail += f" ({len(recorded)} endpoint(s) recorded as running there are shown as last known)"
+        inventory.checks[name] = ProviderCheck(name, CheckStatus.UNREACHABLE, detail, exc.hint)
+        inventory.ours += [EndpointView(r.provider, r.id, True, r, None) for r in recorded]
 
     def resolve(self, name: str, provider: str | None = None) -> tuple[str, str]:
         """(provider, endpoint id) for an id or display name, recorded or live; asks for --provider if ambiguous."""
@@ -87,6 +117,27 @@ class EndpointActions:
 
     # -- using ------------------------------------------------------------------------------------------
 
+    def prepare_test(self, name: str, provider: str | None = None) -> ProbeTarget:
+        """What `test` would talk to, and whether that brings a torn-down model back (to ask before it does)."""
+        from providers.registry import capabilities
+
+        provider_name, endpoint_id = self.resolve(name, provider)
+        record = self.ws.store.get_endpoint(provider_name, endpoint_id)
+        model = record.model if record else endpoint_id
+        reloads = ""
+        if record is not None and record.torn_down_at is not None and provider_name in LOADS_ON_DEMAND:
+            holds = (
+                "bills by the hour"
+                if provider_name in self.ws.known_providers() and capabilities(provider_name).hourly_endpoints
+                else "holds memory"
+            )
+            reloads = (
+                f"{provider_name}:{endpoint_id} was torn down at {record.torn_down_at:%Y-%m-%d %H:%M:%S}Z. Testing it "
+                f"makes {provider_name} load {model} again, and it then {holds} until you tear it down again "
+                f"(`tunedeck endpoints teardown {endpoint_id}`) or idle teardown does."
+            )
+        return ProbeTarget(provider_name, endpoint_id, model, reloads)
+
     def test(
         self,
         name: str,
@@ -96,12 +147,14 @@ class EndpointActions:
         max_tokens: int = 32,
         on_text: OnText | None = None,
     ) -> ChatReply:
-        """One short prompt to the endpoint's model, timed."""
-        provider_name, endpoint_id = self.resolve(name, provider)
-        record = self.ws.store.get_endpoint(provider_name, endpoint_id)
-        model = record.model if record else endpoint_id
+        """One short prompt to the endpoint's model, timed. A model loaded again by it is listed again at once,
+        so it counts (and idle teardown sees it) from now on."""
+        target = self.prepare_test(name, provider)
         messages = [ChatMessage("user", prompt)]
-        return self.ws.reply(provider_name, model, messages, max_tokens=max_tokens, on_text=on_text)
+        reply = self.ws.reply(target.provider, target.model, messages, max_tokens=max_tokens, on_text=on_text)
+        if target.reloads:
+            self.inventory(target.provider)
+        return reply
 
     # -- tearing down -----------------------------------------------------------------------------------
 
@@ -115,7 +168,12 @@ class EndpointActions:
         """Each target independently: one failure never stops the rest (run again to retry the failed ones)."""
         results = []
         for provider_name, endpoint_id in targets:
-            result = teardown_endpoint(self.ws.store, self.ws.provider(provider_name), endpoint_id, reason=reason)
+            in_memory = provider_name in GONE_WHEN_UNREACHABLE
+            # A backend that is not running holds nothing: starting one only to find that out would be waste.
+            adapter = self.ws.listing_provider(provider_name) if in_memory else self.ws.provider(provider_name)
+            result = teardown_endpoint(
+                self.ws.store, adapter, endpoint_id, reason=reason, gone_when_unreachable=in_memory
+            )
             self.ws.publish(EndpointTornDown(result))
             results.append(result)
         return results

@@ -18,6 +18,11 @@ from providers.base import Endpoint, Provider
 from providers.errors import NotSupportedError, ProviderError, UnavailableError
 from tunedeck.store import EndpointRecord, Store, TeardownOutcome
 
+GONE_WHEN_UNREACHABLE = frozenset({"local"})
+"""Providers whose endpoints live in the service's own memory: when it is not running, nothing is loaded."""
+LOADS_ON_DEMAND = frozenset({"local"})
+"""Providers that load a model again when it is asked: a chat after its teardown quietly brings it back."""
+
 
 class CheckStatus(StrEnum):
     CHECKED = "checked"

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from providers.base import Provider
-from providers.errors import NotFoundError, ProviderError
+from providers.errors import NotFoundError, ProviderError, UnavailableError
 from tunedeck.errors import UsageError
 from tunedeck.store import EndpointRecord, Store, TeardownOutcome
 from tunedeck.store.records import utcnow
@@ -29,11 +29,24 @@ class TeardownResult:
         return self.outcome in (TeardownOutcome.DONE, TeardownOutcome.ALREADY_GONE)
 
 
-def teardown_endpoint(store: Store, provider: Provider, endpoint_id: str, *, reason: str) -> TeardownResult:
-    """Undeploy/unload one endpoint if it is ours; already gone is success; a foreign one is left alone."""
+def teardown_endpoint(
+    store: Store, provider: Provider, endpoint_id: str, *, reason: str, gone_when_unreachable: bool = False
+) -> TeardownResult:
+    """Undeploy/unload one endpoint if it is ours; already gone is success (with why); a foreign one is left alone.
+
+    `gone_when_unreachable`: the provider holds endpoints in its own memory (the local backend), so a service
+    that does not answer holds nothing, and "already gone" is the truth rather than a failure to check."""
     record = store.get_endpoint(provider.name, endpoint_id)
     try:
         live = {e.id: e for e in provider.list_endpoints()}.get(endpoint_id)
+    except UnavailableError as exc:
+        if not gone_when_unreachable or record is None:
+            return _failed(store, provider.name, endpoint_id, reason, f"could not list endpoints: {exc.title}", record)
+        why = (
+            f"the {provider.name} service is not running, so nothing is loaded (it stops with the tunedeck command "
+            "that started it unless a job is training, and a restart loads nothing)"
+        )
+        return _gone(store, provider.name, endpoint_id, reason, record, why)
     except ProviderError as exc:
         return _failed(store, provider.name, endpoint_id, reason, f"could not list endpoints: {exc.title}", record)
     if live is not None and not live.owned_by_tunedeck and record is None:
@@ -50,12 +63,39 @@ def teardown_endpoint(store: Store, provider: Provider, endpoint_id: str, *, rea
             live = None  # gone between list and teardown: the goal is reached
         except ProviderError as exc:
             return _failed(store, provider.name, endpoint_id, reason, exc.title, record)
-    outcome = TeardownOutcome.DONE if live is not None else TeardownOutcome.ALREADY_GONE
+    if live is None:
+        return _gone(store, provider.name, endpoint_id, reason, record, _why_gone(store, provider.name, record))
     now = utcnow()
     accrued = record.accrued_cost_usd(now) if record else None
     store.mark_endpoint_torn_down(provider.name, endpoint_id, now)
-    store.record_teardown(provider.name, endpoint_id, outcome, reason, accrued_cost_usd=accrued)
-    return TeardownResult(provider.name, endpoint_id, outcome, accrued_cost_usd=accrued)
+    store.record_teardown(provider.name, endpoint_id, TeardownOutcome.DONE, reason, accrued_cost_usd=accrued)
+    return TeardownResult(provider.name, endpoint_id, TeardownOutcome.DONE, accrued_cost_usd=accrued)
+
+
+def _gone(
+    store: Store, provider: str, endpoint_id: str, reason: str, record: EndpointRecord | None, why: str
+) -> TeardownResult:
+    now = utcnow()
+    # Gone since an earlier teardown: its cost stopped then, not now.
+    accrued = record.accrued_cost_usd(record.torn_down_at or now) if record else None
+    store.mark_endpoint_torn_down(provider, endpoint_id, now)
+    store.record_teardown(provider, endpoint_id, TeardownOutcome.ALREADY_GONE, reason, accrued_cost_usd=accrued)
+    return TeardownResult(provider, endpoint_id, TeardownOutcome.ALREADY_GONE, why, accrued)
+
+
+def _why_gone(store: Store, provider: str, record: EndpointRecord | None) -> str:
+    """Why an endpoint the provider no longer lists is gone, from what the store remembers of it."""
+    if record is None:
+        return f"{provider} does not list it"
+    if record.torn_down_at is not None:
+        done = (TeardownOutcome.DONE, TeardownOutcome.ALREADY_GONE)
+        earlier = [t for t in store.list_teardowns(record.id) if t.provider == provider and t.outcome in done]
+        how = f" ({earlier[-1].reason})" if earlier else ""
+        return f"already torn down at {record.torn_down_at:%Y-%m-%d %H:%M:%S}Z{how}"
+    return (
+        f"{provider} no longer lists it: it was unloaded, undeployed or deleted after tunedeck last saw it "
+        "(an idle unload, a restart of the service, or a change made outside tunedeck)"
+    )
 
 
 def _failed(

@@ -18,6 +18,7 @@ from tunedeck.jobs.progress import JobProgress
 from tunedeck.store import EventRecord, JobRecord, StateChange, Submission
 
 if TYPE_CHECKING:
+    from tunedeck.costs import Price
     from tunedeck.jobs.submit import ReconcileResult, SubmissionPlan
     from tunedeck.workspace import Workspace
 
@@ -37,6 +38,37 @@ class JobDetail:
     @property
     def metrics(self) -> list[EventRecord]:
         return [e for e in self.events if e.metrics]
+
+
+@dataclass(frozen=True)
+class BaseModelRow:
+    """One model a provider fine-tunes, with its prices (or why there are none)."""
+
+    provider: str
+    model: str
+    listed_as_of: str
+    source: str
+    from_config: bool
+    price: Price | None
+    price_problem: str = ""
+
+    @property
+    def origin(self) -> str:
+        return " (your config)" if self.from_config else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        price = self.price.model_dump(mode="json") if self.price is not None else None
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "listed_as_of": self.listed_as_of,
+            "source": self.source,
+            "from_config": self.from_config,
+            "price": price,
+            "usage": self.price.describe_usage() if self.price is not None else None,
+            "price_problem": self.price_problem,
+            "price_warning": self.price.staleness() if self.price is not None else None,
+        }
 
 
 def exit_code_for(job: JobRecord) -> ExitCode:
@@ -90,6 +122,42 @@ class JobActions:
             job, self.ws.store.state_history(job.id), events, JobProgress.from_events(events), found, problem
         )
 
+    def base_models(self, provider: str | None = None) -> list[BaseModelRow]:
+        """What `jobs submit --model` takes per provider, each with its training and usage prices."""
+        from tunedeck.costs import training_price
+        from tunedeck.costs.base_models import catalog
+
+        if provider is not None:
+            self.ws.require_known_provider(provider)
+        rows = []
+        for name, listed in catalog(self.ws.settings).items():
+            if provider not in (None, name):
+                continue
+            for model in listed.names:
+                price, problem = None, ""
+                try:
+                    price = training_price(name, model, self.ws.settings)
+                except UsageError as exc:
+                    problem = exc.title
+                rows.append(
+                    BaseModelRow(name, model, listed.as_of, listed.source, model in listed.from_config, price, problem)
+                )
+        if provider in (None, "vertex"):
+            rows += self._vertex_open_models()
+        return rows
+
+    def _vertex_open_models(self) -> list[BaseModelRow]:
+        """Vertex's open models (Llama, Gemma, …): the adapter's own dated list, plus `[vertex.open_models]`."""
+        from providers.vertex import open_models
+
+        extra = self.ws.settings.section("vertex").get("open_models")
+        listed = open_models.supported(extra if isinstance(extra, dict) else None)
+        problem = "open-model tuning is not in tunedeck's price table"
+        return [
+            BaseModelRow("vertex", model_id, open_models.as_of(), open_models.source(), False, None, problem)
+            for model_id in listed
+        ]
+
     def progress(self, ref: str) -> JobProgress:
         return JobProgress.from_events(self.ws.store.list_events(self.find(ref).id))
 
@@ -100,6 +168,11 @@ class JobActions:
         from tunedeck.jobs.submit import plan_submission
 
         return plan_submission(self.ws.settings, provider, spec, training, validation, progress=self.ws.publish)
+
+    def preflight(self, provider: str) -> None:
+        """Ask the provider one cheap, read-only question (its latest job) with the user's credentials, so a
+        missing or refused key stops a submission before the user is asked to pay, not after."""
+        self.ws.provider(provider).list_jobs(limit=1)
 
     def submit(self, plan: SubmissionPlan) -> JobRecord:
         """Upload (once per content) and submit (once per client key); settles earlier crashed intents first."""
@@ -116,14 +189,51 @@ class JobActions:
 
         return reconcile(self.ws.store, self.ws.provider, stale_after=stale_intent_after(self.ws.settings.config))
 
-    def retry(self, ref: str) -> JobRecord:
-        """Submit again a job marked "not submitted", with its original client key (never a duplicate)."""
-        from tunedeck.jobs.submit import retry_submission
+    def retry_plan(self, ref: str, model: str | None = None) -> JobRecord:
+        """The not-submitted job `retry` would send, with `model` (checked, any case) in place of its own:
+        returned unsaved, its estimate re-priced, for a front end to show before `retry(…, model=…)`."""
+        from tunedeck.costs.base_models import resolve_base_model
 
-        self.reconcile()
         job = self.find(ref)
         if job.submission is Submission.SUBMITTED:
             raise UsageError(f"Job {job.id} is already submitted ({job.provider_job_id}).")
+        if model is None:
+            return job
+        if job.submission is Submission.INTENT:  # it may have reached the provider: its spec is what was sent
+            raise UsageError(
+                f"Job {job.id} may still be reaching {job.provider} (recorded {job.updated_at:%H:%M:%S}Z): its model "
+                "cannot be changed.",
+                "Run `tunedeck jobs list --refresh`; once it reads not-submitted, retry it with --model.",
+            )
+        resolved = resolve_base_model(job.provider, model, self.ws.settings)
+        return dataclasses.replace(
+            job,
+            base_model=resolved,
+            spec={**job.spec, "base_model": resolved},
+            estimated_cost_usd=self._repriced(job, resolved),
+        )
+
+    def _repriced(self, job: JobRecord, model: str) -> float | None:
+        from tunedeck.costs import training_price
+
+        if job.estimated_tokens is None:
+            return None
+        try:
+            price = training_price(job.provider, model, self.ws.settings)
+        except UsageError:
+            return None
+        return round(job.estimated_tokens / 1e6 * price.usd_per_million_tokens, 4)
+
+    def retry(self, ref: str, *, model: str | None = None) -> JobRecord:
+        """Submit again a job marked "not submitted", with its original client key (never a duplicate);
+        `model` replaces the base model it asked for."""
+        from tunedeck.jobs.submit import retry_submission
+        from tunedeck.store.jobs import spec_from_dict
+
+        self.reconcile()
+        job = self.retry_plan(ref, model)
+        if model is not None:
+            self.ws.store.edit_unsubmitted(job.id, spec_from_dict(job.spec), job.estimated_cost_usd)
         job = retry_submission(self.ws.store, self.ws.provider(job.provider), job.id)
         self.ws.publish(JobSubmitted(job))
         return job

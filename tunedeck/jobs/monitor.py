@@ -239,6 +239,9 @@ class Monitor:
             self._tick()
             yield published
             job = self.store.require_job(job_id)
+        # Another watcher (another process) may have recorded the last steps and the end since our last sync:
+        # publish them too, so every watcher ends having shown every event.
+        yield self.sync()
 
     def watch(self, job_id: str) -> Iterator[Any]:
         """One job's events until it finishes, when nothing else drives this monitor (tests, scripts)."""

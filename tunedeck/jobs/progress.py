@@ -19,6 +19,9 @@ class JobProgress:
     """Seconds left: the provider's own estimate when it gives one, else extrapolated from the step rate."""
     at: datetime | None = None
     """When the latest metrics were recorded."""
+    first_step: int | None = None
+    first_step_at: datetime | None = None
+    """The earliest step seen and when: the step rate (for an ETA) spans every update, not just one batch."""
 
     @property
     def fraction(self) -> float | None:
@@ -43,6 +46,8 @@ class JobProgress:
         """This progress updated with newer events (those without metrics are skipped)."""
         progress = self
         first: tuple[int, datetime] | None = None
+        if self.first_step is not None and self.first_step_at is not None:
+            first = (self.first_step, self.first_step_at)
         for event in events:
             metrics = event.metrics or {}
             if "step" not in metrics:
@@ -59,6 +64,8 @@ class JobProgress:
                 valid_loss=_number(valid, progress.valid_loss),
                 eta_s=float(eta) if isinstance(eta, int | float) else None,
                 at=event.created_at,
+                first_step=first[0],
+                first_step_at=first[1],
             )
         if progress.eta_s is None and first is not None and progress.total_steps and progress.step and progress.at:
             done = progress.step - first[0]

@@ -8,6 +8,7 @@ carries it, and no retry ever creates a second job.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,9 +59,29 @@ def ensure_uploaded(store: Store, provider: Provider, path: Path) -> str:
     known = store.find_dataset(provider.name, sha)
     if known is not None:
         return known.provider_file_id
-    file_id = provider.upload_dataset(path)
+    with tempfile.TemporaryDirectory(prefix="tunedeck-upload-") as scratch:
+        file_id = provider.upload_dataset(_as_the_provider_takes_it(provider.name, path, Path(scratch)))
     store.record_dataset(provider.name, path, sha, path.stat().st_size, file_id)
     return file_id
+
+
+def _as_the_provider_takes_it(provider: str, path: Path, scratch: Path) -> Path:
+    """`path`, or a copy in the provider's own format. The local backend is validated as taking every format
+    tunedeck reads (a CSV too), but its file API, like OpenAI's, takes chat JSONL: so tunedeck converts."""
+    from tunedeck.data.reader import resolve_format
+    from tunedeck.data.rules import RULES
+
+    rules = next((r for name, r in RULES.items() if name == provider), None)
+    if rules is None:  # a provider without dataset rules (a test's fake) gets the file as it is
+        return path
+    fmt = resolve_format(path, None, rules.native_format)
+    if fmt is rules.native_format:
+        return path
+    from tunedeck.data.convert import convert_file
+
+    target = scratch / f"{path.stem}.{rules.native_format.value}.jsonl"
+    convert_file(path, target, rules.native_format, fmt)
+    return target
 
 
 def labelled(spec: TuningSpec, provider: Provider | None = None) -> TuningSpec:
@@ -269,6 +290,10 @@ def plan_submission(
         raise UsageError("Anthropic has no public fine-tuning API for Claude.", PROFILE_HINT)
     if provider not in fine_tunable():
         raise UsageError(f"{provider} does not offer fine-tuning here.", f"Use one of: {', '.join(fine_tunable())}.")
+    from tunedeck.costs.base_models import resolve_base_model
+
+    # The model first: a name the provider cannot tune must not cost the user a validation and an estimate.
+    spec = dataclasses.replace(spec, base_model=resolve_base_model(provider, spec.base_model, settings))
     from tunedeck.data.validate import validate_file
     from tunedeck.events import ignore
 

@@ -104,6 +104,24 @@ class JobStore:
             )
         return self.require_job(job_id)
 
+    def edit_unsubmitted(self, job_id: str, spec: TuningSpec, estimated_cost_usd: float | None) -> JobRecord:
+        """Change what a not-submitted job will ask for (`jobs retry --model`). Only such a job: no remote job
+        carries its client key, so the key's promise (never a second job) still holds after the edit."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET spec_json = ?, base_model = ?, estimated_cost_usd = ?, updated_at = ?"
+                " WHERE id = ? AND submission = ?",
+                (
+                    orjson.dumps(spec_to_dict(spec)).decode(),
+                    spec.base_model,
+                    estimated_cost_usd,
+                    to_iso(utcnow()),
+                    job_id,
+                    Submission.NOT_SUBMITTED.value,
+                ),
+            )
+        return self.require_job(job_id)
+
     # -- state ------------------------------------------------------------------------------------------
 
     def record_status(self, job_id: str, remote: ProviderJob) -> bool:
