@@ -7,7 +7,7 @@ import sys
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import chat, data, demo, endpoints, infra, jobs, profile, serve
+from tunedeck.cli import advise, chat, data, demo, endpoints, infra, jobs, profile, serve
 from tunedeck.cli.eval import app as eval_app
 from tunedeck.cli.output import report_error, stderr
 from tunedeck.errors import TunedeckError
@@ -28,6 +28,7 @@ app.add_typer(endpoints.app, name="endpoints")
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 app.add_typer(eval_app, name="eval")
+app.command("advise")(advise.advise)
 
 
 def _version(value: bool) -> None:
