@@ -10,15 +10,15 @@ from tunedeck.advice import decide
 from tunedeck.advice.candidates import Candidate, TrainingCost, latency
 from tunedeck.advice.costs import LOCAL_PRICE, break_even, cost_per_1000, request_price
 from tunedeck.evaluation.report import Comparison
-from tunedeck.settings import load_settings
+from tunedeck.settings import Settings, load_settings
 
 
 @pytest.fixture
-def settings(isolated_home: object):  # type: ignore[no-untyped-def]
+def settings(isolated_home: object) -> Settings:
     return load_settings()
 
 
-def test_a_tuned_model_is_priced_apart_from_its_base(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_tuned_model_is_priced_apart_from_its_base(settings: Settings) -> None:
     base = request_price(settings, "openai", "gpt-4o-mini", tuned=False)
     tuned = request_price(settings, "openai", "ft:gpt-4o-mini-2024-07-18:acme::abc123", tuned=True)
     assert base is not None and tuned is not None
@@ -32,7 +32,7 @@ def test_a_tuned_model_is_priced_apart_from_its_base(settings) -> None:  # type:
     assert local is LOCAL_PRICE and local.free and "no provider charge" in local.describe()
 
 
-def test_cost_per_1000_requests_by_hand(settings) -> None:  # type: ignore[no-untyped-def]
+def test_cost_per_1000_requests_by_hand(settings: Settings) -> None:
     base = request_price(settings, "openai", "gpt-4o-mini", tuned=False)
     tuned = request_price(settings, "openai", "ft:gpt-4o-mini:acme::abc", tuned=True)
     # A profile's 1,200-token prompt (few-shot + retrieval) on the base: (1200·0.15 + 100·0.60)/1e6 = $0.00024.
@@ -55,7 +55,7 @@ def test_break_even_of_a_tuned_model_dearer_per_token_but_with_shorter_prompts()
     assert break_even(0.18, 0.24, 3.00, months=1).per_month == 50_000
 
 
-def test_break_even_never_when_the_tuned_model_costs_more_per_request(settings) -> None:  # type: ignore[no-untyped-def]
+def test_break_even_never_when_the_tuned_model_costs_more_per_request(settings: Settings) -> None:
     base = request_price(settings, "openai", "gpt-4o-mini", tuned=False)
     tuned = request_price(settings, "openai", "ft:gpt-4o-mini:acme::abc", tuned=True)
     # A 400-token prompt on the base: (400·0.15 + 100·0.60)/1e6 = $0.00012 < the tuned model's $0.00018.
@@ -111,15 +111,20 @@ def test_indistinguishable_candidates_get_no_winner_and_a_break_even() -> None:
 
 def test_prompting_enough_fine_tuning_wins_and_too_few_items() -> None:
     candidates = [_candidate("base", 0.05), _candidate("profile", 0.12), _candidate("tuned", 0.18, 3.0)]
-    tie = [_cmp("base", "profile", "b-better", "profile beats base", 0.001),
-           _cmp("base", "tuned", "b-better", "tuned beats base", 0.001), _cmp("profile", "tuned", "too-few-items")]  # fmt: skip
+    tie = [
+        _cmp("base", "profile", "b-better", "profile beats base", 0.001),
+        _cmp("base", "tuned", "b-better", "tuned beats base", 0.001),
+        _cmp("profile", "tuned", "too-few-items"),
+    ]
     advice = decide("ev-1", 20, candidates, tie)
     assert advice.outcome == "prompting-enough" and advice.break_even is not None
     assert advice.break_even.status == "never" and "costs more per request" in advice.recommendation
 
-    wins = [_cmp("base", "profile", "no-clear-difference"),
-            _cmp("base", "tuned", "b-better", "tuned beats base on contains:X (+0.60, p=0.002)", 0.002),
-            _cmp("profile", "tuned", "b-better", "tuned beats profile on contains:X (+0.55, p=0.004)", 0.004)]  # fmt: skip
+    wins = [
+        _cmp("base", "profile", "no-clear-difference"),
+        _cmp("base", "tuned", "b-better", "tuned beats base on contains:X (+0.60, p=0.002)", 0.002),
+        _cmp("profile", "tuned", "b-better", "tuned beats profile on contains:X (+0.55, p=0.004)", 0.004),
+    ]
     advice = decide("ev-1", 20, candidates, wins)
     assert advice.outcome == "fine-tuning-wins" and advice.best == ["tuned"] and advice.break_even is None
     assert "tuned beats profile on contains:X (+0.55, p=0.004)" in advice.recommendation
@@ -128,8 +133,11 @@ def test_prompting_enough_fine_tuning_wins_and_too_few_items() -> None:
     advice = decide("ev-1", 20, candidates[::2], loses)
     assert advice.outcome == "prompting-enough" and advice.best == ["base"]
 
-    few = [_cmp("base", "profile", "too-few-items"), _cmp("base", "tuned", "too-few-items"),
-           _cmp("profile", "tuned", "too-few-items")]  # fmt: skip
+    few = [
+        _cmp("base", "profile", "too-few-items"),
+        _cmp("base", "tuned", "too-few-items"),
+        _cmp("profile", "tuned", "too-few-items"),
+    ]
     advice = decide("ev-1", 3, candidates, few)
     assert advice.outcome == "too-few-items" and advice.recommendation.startswith("too few items to tell")
     assert advice.best == ["base", "profile", "tuned"]
