@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tunedeck.advice.costs import RequestPrice, cost_per_1000, request_price
 from tunedeck.errors import TunedeckError, UsageError
@@ -149,12 +149,6 @@ def _estimate_from_file(settings: Settings, provider: str, model: str, path: Pat
     if stats.cost is None:
         return TrainingCost(None, f"unknown: {stats.cost_note or 'no estimate for this file'}")
     return TrainingCost(stats.cost.estimated_usd, f"estimated from {path.name}: {stats.cost.describe()}")
-
-
-def as_dict(candidate: Candidate) -> dict[str, Any]:
-    import dataclasses
-
-    return dataclasses.asdict(candidate)
 
 
 __all__ = ["BASE", "PROFILE", "TUNED", "Candidate", "Quality", "RequestPrice", "TrainingCost", "measure"]
