@@ -148,3 +148,17 @@ def test_an_unknown_price_names_no_cheapest() -> None:
     advice = decide("ev-1", 20, candidates, [_cmp("base", "tuned", "no-clear-difference")])
     assert advice.cheapest_among_best is None and advice.outcome == "cost-unknown"
     assert "cannot be named: a price is unknown" in advice.paragraph
+
+
+def test_free_candidates_tie_and_none_is_called_cheaper() -> None:
+    candidates = [_candidate("base", 0.0), _candidate("profile", 0.0), _candidate("tuned", 0.0, 0.0)]
+    comparisons = [
+        _cmp("base", "profile", "b-better", "profile beats base", 0.001),
+        _cmp("base", "tuned", "b-better", "tuned beats base", 0.001),
+        _cmp("profile", "tuned", "no-clear-difference"),
+    ]
+    advice = decide("ev-1", 10, candidates, comparisons)
+    assert advice.cheapest_among_best is None and advice.against == "profile"
+    assert "profile and tuned cost the same per request" in advice.paragraph
+    assert advice.break_even is not None and advice.break_even.status == "never"
+    assert advice.outcome == "prompting-enough" and "saves nothing per request" in advice.recommendation

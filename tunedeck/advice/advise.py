@@ -57,6 +57,7 @@ class Advice:
     best: list[str]
     """Candidates no other beats significantly on any quality metric."""
     cheapest_among_best: str | None
+    """None when a price is unknown, or when the cheapest are tied (they cost the same per request)."""
     outcome: str
     """`too-few-items`, `prompting-enough`, `fine-tuning-wins`, `fine-tuning-pays-off`, `cost-unknown` (equal quality,
     a price or the training cost unknown) or `no-tuned-model`."""
@@ -167,7 +168,9 @@ def _cheapest(candidates: list[Candidate]) -> str | None:
     priced = [c for c in candidates if c.cost_per_1000_usd is not None]
     if not priced or len(priced) < len(candidates):
         return None  # one unknown price: the cheapest cannot be named
-    return min(priced, key=lambda c: c.cost_per_1000_usd or 0.0).label
+    lowest = min(c.cost_per_1000_usd or 0.0 for c in priced)
+    cheapest = [c.label for c in priced if c.cost_per_1000_usd == lowest]
+    return cheapest[0] if len(cheapest) == 1 else None  # a tie (all local, say): none is cheaper
 
 
 def _recommend(
@@ -232,15 +235,19 @@ def paragraph(advice: Advice) -> str:
         )
         tokens = f"{c.prompt_tokens_per_request:.0f}" if c.prompt_tokens_per_request is not None else "unknown"
         latency = f"{c.latency_median_s:.2f}s" if c.latency_median_s is not None else "unknown"
-        parts.append(f"{c.label} ({tokens} prompt tokens/request, median latency {latency}, {cost})")
+        quality = ", ".join(f"{q.metric} {q.value:.2f}" for q in c.quality if q.value is not None)
+        parts.append(f"{c.label} ({quality}; {tokens} prompt tokens/request, median latency {latency}, {cost})")
     text = f"On {advice.items} held-out item(s): " + "; ".join(parts) + "."
     if advice.indistinguishable:
         text += " Indistinguishable on quality: " + ", ".join(" ~ ".join(p) for p in advice.indistinguishable) + "."
     if len(advice.best) > 1:
+        best = [c for c in advice.candidates if c.label in advice.best]
         if advice.cheapest_among_best:
             text += f" Cheapest per request among the best ({', '.join(advice.best)}): {advice.cheapest_among_best}."
-        else:
+        elif any(c.cost_per_1000_usd is None for c in best):
             text += " The cheapest among the best cannot be named: a price is unknown."
+        else:
+            text += f" Among the best, {' and '.join(advice.best)} cost the same per request."
     tuned = next((c for c in advice.candidates if c.label == TUNED), None)
     if tuned is not None and tuned.training is not None:
         text += f" Training cost {format_usd(tuned.training.usd)} ({tuned.training.source})."
