@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import chat, data, demo, deploy, endpoints, infra, jobs, models, preferences, profile, serve
+from tunedeck.cli import advise, chat, data, demo, deploy, endpoints, infra, jobs, models, preferences, profile, serve
 from tunedeck.cli.context import state
 from tunedeck.cli.errorpath import execute
 from tunedeck.cli.eval import app as eval_app
@@ -37,6 +37,7 @@ app.add_typer(preferences.app, name="preferences")
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 app.add_typer(eval_app, name="eval")
+app.command("advise")(advise.advise)
 
 
 def _version(value: bool) -> None:

@@ -38,6 +38,9 @@ class Price(BaseModel):
     source: str
     inference_input_usd_per_million_tokens: float | None = None
     inference_output_usd_per_million_tokens: float | None = None
+    """A fine-tuned model's answers; `base_inference_*` are the untuned base model's (they differ)."""
+    base_inference_input_usd_per_million_tokens: float | None = None
+    base_inference_output_usd_per_million_tokens: float | None = None
     endpoint_usd_per_hour: float | None = None
     inference_note: str = ""
     """Why using the tuned model has no figure here, or how it bills (said with the figures)."""
@@ -164,6 +167,8 @@ def training_price(provider: str, model: str, settings: Settings | None = None) 
             source=str(entry.get("source", "unknown")),
             inference_input_usd_per_million_tokens=entry.get("inference_input_usd_per_million_tokens"),
             inference_output_usd_per_million_tokens=entry.get("inference_output_usd_per_million_tokens"),
+            base_inference_input_usd_per_million_tokens=entry.get("base_inference_input_usd_per_million_tokens"),
+            base_inference_output_usd_per_million_tokens=entry.get("base_inference_output_usd_per_million_tokens"),
             endpoint_usd_per_hour=entry.get("endpoint_usd_per_hour"),
             inference_note=str(entry.get("inference_note", "")),
             from_user_config=from_user,
