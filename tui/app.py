@@ -2,12 +2,14 @@
 palette, the status header, job-finished notifications, and the endpoint inventory the header's burn rate
 comes from. Screens do the rest; each is one of `tui.destinations.DESTINATIONS` (an app mode).
 
-Built by injection: `TunedeckApp(workspace, read_only=…, clock=…)`. The workspace's owner closes it.
+Built by injection: `TunedeckApp(workspace, read_only=…, clock=…)`; the workspace's owner closes it. Or with
+`opener=` (bare `tunedeck`): the app opens the workspace on a worker after its first frame, so start-up never
+waits for settings and the store, and `app.workspace` is then the caller's to close.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -27,6 +29,7 @@ from tui.health import HealthBoard
 from tui.keys import keymap_from_config
 from tui.messages import ActionFailed, InventoryRequested, StartupDone, WorkspaceEventsArrived
 from tui.widgets.status_header import HeaderState
+from tunedeck.errors import TunedeckError
 from tunedeck.events import (
     AutoTeardownDone,
     EndpointsListed,
@@ -49,6 +52,7 @@ INVENTORY_EVERY_S = 60.0
 class TunedeckApp(App[None]):
     CSS_PATH = "tunedeck.tcss"
     TITLE = "tunedeck"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "colon",
@@ -72,11 +76,22 @@ class TunedeckApp(App[None]):
     ]
 
     def __init__(
-        self, workspace: Workspace, *, read_only: bool = False, clock: Clock = utc_clock, live: bool = True
+        self,
+        workspace: Workspace | None = None,
+        *,
+        opener: Callable[[], Workspace] | None = None,
+        read_only: bool = False,
+        clock: Clock = utc_clock,
+        live: bool = True,
     ) -> None:
-        """`live`: run the workspace's monitor so jobs follow their providers live (still frames turn it off)."""
+        """`live`: run the workspace's monitor so jobs follow their providers live (still frames turn it off).
+        `opener`: how to open the workspace when none is given (default: `Workspace.open()`)."""
         super().__init__()
         self.deck = Deck(workspace, read_only, clock)
+        self.opener = opener
+        self.failure: TunedeckError | None = None
+        """Why the workspace could not be opened (the app then exits; the caller reports it)."""
+        self.workspace_ready: Signal[None] = Signal(self, "workspace-ready")
         self.live = live
         self.health = HealthBoard()
         self.jobs_seen: dict[str, JobRecord] = {}
@@ -89,30 +104,54 @@ class TunedeckApp(App[None]):
         self._inventory_running = False
         self._inventory_again = False
         self._feed = EventFeed(self)
-        for destination in DESTINATIONS:
-            self.add_mode(destination.name, partial(destination.build, self.deck))
 
     @property
     def ws(self) -> Workspace:
+        return self.deck.ws
+
+    @property
+    def workspace(self) -> Workspace | None:
         return self.deck.workspace
 
-    # -- start-up: the first frame never waits for a provider --------------------------------------------
+    # -- start-up: the first frame waits for no provider, and not even for the store ----------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The home screen (Jobs) is the app's default screen: built with the app, so its styles are parsed once
+        at start-up. Switching to it as a mode parsed every style sheet a second time, before the first frame."""
+        return DESTINATIONS[0].build(self.deck)
 
     def on_mount(self) -> None:
-        tui_settings = self.ws.settings.section("tui")
-        theme = tui_settings.get("theme")
+        if self.deck.workspace is not None:
+            self._opened(self.deck.workspace)
+        # After the first frame: the start-up worker opens the store and imports adapters and SDKs, and even
+        # on a thread that would compete with the first paint for the interpreter.
+        self.call_after_refresh(self.startup)
+        self.set_interval(INVENTORY_EVERY_S, self.request_inventory)
+
+    def _opened(self, workspace: Workspace) -> None:
+        self.deck.workspace = workspace
+        theme = workspace.settings.section("tui").get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
-        self._feed.attach(self.ws)
-        self.switch_mode("jobs")
-        self.startup()
-        self.set_interval(INVENTORY_EVERY_S, self.request_inventory)
+        self._feed.attach(workspace)
+        self.workspace_ready.publish(None)
+
+    def _open_failed(self, error: TunedeckError) -> None:
+        self.failure = error
+        self.exit(return_code=int(error.exit_code))
 
     def on_unmount(self) -> None:
         self._feed.detach()
 
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
     def startup(self) -> None:
+        if self.deck.workspace is None:
+            try:
+                workspace = (self.opener or _open_default)()
+            except TunedeckError as error:  # config.toml unreadable, store not writable: nothing works without it
+                self.call_from_thread(self._open_failed, error)
+                return
+            self.call_from_thread(self._opened, workspace)
         jobs: list[JobRecord] = []
         providers: list[str] = []
         problems: list[str] = []
@@ -146,6 +185,8 @@ class TunedeckApp(App[None]):
     # -- the endpoint inventory (the header's burn rate and provider health) --------------------------------
 
     def request_inventory(self) -> None:
+        if self.deck.workspace is None:
+            return  # the start-up lists them once the workspace is open
         if self._inventory_running:
             self._inventory_again = True
             return
@@ -272,9 +313,15 @@ class TunedeckApp(App[None]):
             known = ", ".join(f":{d.name}" for d in DESTINATIONS)
             self.notify(f"Try {known}.", title=f"No screen called {name!r}", severity="warning")
             return
-        self.switch_mode(destination.name)
-        while len(self.screen_stack) > 1:  # `:jobs` means the list, not a job page left open there
+        # One stack with the home screen at the bottom: `:name` goes home, then up to that screen, which is
+        # installed on first use so it keeps its data (and follows its events) while another one shows.
+        while len(self.screen_stack) > 1:
             self.pop_screen()
+        if destination is DESTINATIONS[0]:
+            return
+        if not self.is_screen_installed(destination.name):
+            self.install_screen(destination.build(self.deck), destination.name)
+        self.push_screen(destination.name)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen, binding_table
@@ -307,6 +354,12 @@ class TunedeckApp(App[None]):
         yield SystemCommand("Keys of this screen", "every key here and the global ones, with ids for [keys] (?)",
                             self.action_help)  # fmt: skip
         yield from super().get_system_commands(screen)
+
+
+def _open_default() -> Workspace:
+    from tunedeck.workspace import Workspace
+
+    return Workspace.open()
 
 
 def _binding_ids() -> set[str]:

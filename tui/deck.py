@@ -1,7 +1,9 @@
 """`Deck`: what every screen is handed — the workspace, whether it may spend or delete, and the clock.
 
 Injected rather than reached for (`self.app.workspace`), so a screen can be built in a test with a temp
-workspace and a frozen clock, and so the read-only switch is one value every screen obeys.
+workspace and a frozen clock, and so the read-only switch is one value every screen obeys. The workspace may
+arrive after the first frame (bare `tunedeck` opens it on a worker: reading settings and the store is most of
+what start-up would otherwise wait for); screens start their work when it does.
 """
 
 from __future__ import annotations
@@ -30,11 +32,18 @@ def utc_clock() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Deck:
-    workspace: Workspace
+    workspace: Workspace | None
+    """None until the app has opened it (see `TunedeckApp`)."""
     read_only: bool = False
     clock: Clock = utc_clock
+
+    @property
+    def ws(self) -> Workspace:
+        if self.workspace is None:
+            raise RuntimeError("the workspace is not open yet")  # a bug: screens start when it is
+        return self.workspace
 
 
 @contextlib.contextmanager

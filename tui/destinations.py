@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Destination:
     name: str
-    """What `:` takes (and the app mode's name)."""
+    """What `:` takes (and the name the screen is installed under)."""
     title: str
     description: str
     build: Callable[[Deck], Screen[None]]

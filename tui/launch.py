@@ -18,3 +18,16 @@ if TYPE_CHECKING:
 
 def run_ui(workspace: Workspace, *, read_only: bool = False) -> None:
     TunedeckApp(workspace, read_only=read_only).run()
+
+
+def open_and_run() -> None:
+    """Bare `tunedeck`: the app opens the user's workspace after its first frame; closed here when it ends.
+    A workspace that cannot be opened (a broken config.toml) is raised once the terminal is restored."""
+    app = TunedeckApp()
+    try:
+        app.run()
+    finally:
+        if app.workspace is not None:
+            app.workspace.close()
+    if app.failure is not None:
+        raise app.failure

@@ -1,3 +1,3 @@
-from tunedeck.cli.main import run
+from tunedeck.cli.entry import run
 
 run()

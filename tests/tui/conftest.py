@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from providers.base import MANAGED_BY_LABEL, Endpoint, TuningSpec
@@ -77,10 +78,17 @@ def submit(ws: Workspace, dataset: Path, *, suffix: str = "tiny", **spec: object
     return ws.jobs.submit(plan)
 
 
+def _holds(ready: Callable[[], bool]) -> bool:
+    try:
+        return bool(ready())
+    except NoMatches:  # the screen it looks at is not up yet
+        return False
+
+
 async def settle(pilot: Pilot[None], ready: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
     """Pause the pilot until `ready()` holds (live updates come from threads), or fail saying what never came."""
     deadline = time.monotonic() + timeout
-    while not ready():
+    while not _holds(ready):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or ready}")
         await pilot.pause(0.05)

@@ -14,6 +14,7 @@ from tui.app import TunedeckApp
 from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.job_detail import JobDetailScreen
+from tui.screens.jobs import JobsScreen
 from tui.widgets.events_log import EventsLog
 from tui.widgets.job_summary import JobSummary
 from tui.widgets.job_table import JobTable
@@ -94,7 +95,7 @@ async def test_opening_a_job_shows_metrics_chart_events_and_tests_a_checkpoint(
         await settle(pilot, lambda: "Hello there" in screen_text(app), what="the streamed reply")
         await settle(pilot, lambda: "2 tokens" in screen_text(app), what="latency and tokens")
         await pilot.press("escape", "escape")
-        await settle(pilot, lambda: isinstance(app.screen.query_one(JobTable), JobTable))
+        await settle(pilot, lambda: isinstance(app.screen, JobsScreen), what="back on Jobs")
 
 
 async def test_cancel_asks_first_and_n_keeps_the_job(workspace: Workspace, fake: LocalFake, tmp_path: Path) -> None:

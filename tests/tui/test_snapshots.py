@@ -16,6 +16,7 @@ from tests.tui.conftest import settle
 from tests.tui.still import still_app, still_workspace
 from tui.app import TunedeckApp
 from tui.widgets.endpoint_table import EndpointTable
+from tui.widgets.events_log import EventsLog
 from tui.widgets.job_table import JobTable
 
 Compare = Callable[..., bool]
@@ -65,6 +66,14 @@ def _endpoints_listed(app: TunedeckApp) -> bool:
 ENDPOINTS_LISTED = (("colon", *"endpoints", "enter"), _endpoints_listed)
 
 
+def _detail_settled(app: TunedeckApp) -> bool:
+    """The job page with its checkpoints listed and its events log scrolled to the newest line."""
+    if not getattr(app.screen, "checkpoint_models", None):
+        return False
+    events = app.screen.query_one(EventsLog)
+    return events.line_count == 37 and events.max_scroll_y > 0 and events.scroll_y == events.max_scroll_y
+
+
 def test_jobs(app: TunedeckApp, snap_compare: Compare) -> None:
     assert snap_compare(app, terminal_size=(120, 40), run_before=_loaded)
 
@@ -74,7 +83,7 @@ def test_jobs_at_80_by_24(app: TunedeckApp, snap_compare: Compare) -> None:
 
 
 def test_job_detail(app: TunedeckApp, snap_compare: Compare) -> None:
-    opened = _then((("down", "down", "down", "enter"), lambda a: bool(getattr(a.screen, "checkpoint_models", None))))
+    opened = _then((("down", "down", "down", "enter"), _detail_settled))
     assert snap_compare(app, terminal_size=(120, 40), run_before=opened)
 
 

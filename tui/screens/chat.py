@@ -89,7 +89,7 @@ class ChatScreen(ModalScreen[None]):
         reply = None
         with reported(self, "The test chat"):
             try:
-                reply = self.deck.workspace.reply(
+                reply = self.deck.ws.reply(
                     self.target.provider, self.target.model, messages, max_tokens=self.max_tokens, on_text=on_text
                 )
             except _Closed:

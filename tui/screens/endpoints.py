@@ -13,13 +13,12 @@ from textual.widgets import DataTable, Footer, Static
 
 from tui import format as fmt
 from tui.deck import Deck, reported
-from tui.messages import AutostopSet, FilterChanged, InventoryRequested, TeardownFinished
+from tui.messages import AutostopSet, InventoryRequested, TeardownFinished
 from tui.screens.autostop import AutostopChoice, AutostopScreen
-from tui.screens.base import DeckScreen
+from tui.screens.base import TableScreen
 from tui.screens.chat import ChatScreen, ChatTarget
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.endpoint_table import TEARING_DOWN, EndpointRow, EndpointTable, row_key
-from tui.widgets.filter_bar import FilterBar
 from tui.widgets.status_header import StatusHeader
 from tunedeck.endpoints.idle import parse_duration
 from tunedeck.events import AutoTeardownDone, EndpointsListed, EndpointTornDown, EndpointUsed
@@ -28,9 +27,10 @@ DEFAULT_IDLE_S = 30 * 60
 """What `D` counts as idle when `[endpoints] idle_teardown` is not set."""
 
 
-class EndpointsScreen(DeckScreen):
+class EndpointsScreen(TableScreen):
     TITLE_TEXT = "Endpoints"
     SPENDS = frozenset({"test_endpoint", "teardown", "teardown_idle", "autostop"})
+    ROW_ACTIONS = ("test_endpoint", "teardown", "autostop")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "t",
@@ -79,7 +79,6 @@ class EndpointsScreen(DeckScreen):
         yield StatusHeader(self.TITLE_TEXT)
         yield EndpointTable(id="endpoints")
         yield Static("Listing endpoints…", id="endpoints-empty", classes="empty")
-        yield FilterBar(id="endpoints-filter")
         yield Footer(compact=True)
 
     @property
@@ -90,8 +89,10 @@ class EndpointsScreen(DeckScreen):
         super().on_mount()
         self.table.now = self.deck.clock()
         self._describe()
-        self.post_message(InventoryRequested())
         self.set_interval(1.0, self._tick)
+
+    def start(self) -> None:
+        self.post_message(InventoryRequested())
 
     # -- data --------------------------------------------------------------------------------------------
 
@@ -113,7 +114,7 @@ class EndpointsScreen(DeckScreen):
             elif isinstance(event, AutoTeardownDone):
                 self._torn_down(list(event.results))
         self._describe()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def _torn_down(self, results: list[Any]) -> None:
         table = self.table
@@ -126,6 +127,9 @@ class EndpointsScreen(DeckScreen):
 
     def _tick(self) -> None:
         self.table.tick(self.deck.clock())
+
+    def filter_changed(self) -> None:
+        self._describe()
 
     def _describe(self) -> None:
         table = self.table
@@ -157,7 +161,7 @@ class EndpointsScreen(DeckScreen):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def action_test_endpoint(self) -> None:
         row = self.table.selected
@@ -223,7 +227,7 @@ class EndpointsScreen(DeckScreen):
         keys = [row_key(row.view) for row in rows]
         for key in keys:
             self.table.mark(key, TEARING_DOWN, "yellow")
-        self.refresh_bindings()
+        self.refresh_keys()
         self.teardown([(row.view.provider, row.view.id) for row in rows], keys, reason)
 
     @work(thread=True, group="teardown", exit_on_error=False)
@@ -250,7 +254,7 @@ class EndpointsScreen(DeckScreen):
             names = ", ".join(r.endpoint_id for r in done)
             self.notify(f"{names} (accrued ≈ {fmt.money(spent)})", title=f"Torn down {len(done)}")
         self._describe()
-        self.refresh_bindings()
+        self.refresh_keys()
         self.post_message(InventoryRequested())  # the header's burn rate follows
 
     def action_autostop(self) -> None:
@@ -283,23 +287,5 @@ class EndpointsScreen(DeckScreen):
         limit = f"after {fmt.span(message.idle_s)} idle" if message.idle_s else "off"
         self.notify(f"{message.key}: auto-teardown {limit}.", title="Endpoints")
 
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
-
-    @on(FilterChanged)
-    def _filter(self, event: FilterChanged) -> None:
-        event.stop()
-        self.table.filter_text = event.text
-        self._describe()
-        if event.done:
-            self.table.focus()
-
     def action_refresh(self) -> None:
         self.post_message(InventoryRequested())
-
-    def go_back(self) -> bool:
-        bar = self.query_one(FilterBar)
-        if bar.value:
-            bar.action_clear()
-            return True
-        return False

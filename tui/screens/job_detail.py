@@ -29,6 +29,7 @@ from tunedeck.store import JobRecord, StateChange, Submission
 class JobDetailScreen(DeckScreen):
     TITLE_TEXT = "Job"
     SPENDS = frozenset({"cancel_job", "test_checkpoint"})
+    ROW_ACTIONS = ("cancel_job", "test_checkpoint")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "t",
@@ -70,8 +71,10 @@ class JobDetailScreen(DeckScreen):
         checkpoints.add_column("step", key="step")
         checkpoints.add_column("model", key="model")
         self.query_one(JobSummary).now = self.deck.clock()
-        self.load()
         self.set_interval(1.0, self._tick)
+
+    def start(self) -> None:
+        self.load()
 
     # -- data --------------------------------------------------------------------------------------------
 
@@ -116,7 +119,7 @@ class JobDetailScreen(DeckScreen):
             self._checkpoint_note("none yet")
         else:
             table.border_subtitle = "t tests the selected one"
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def _checkpoint_note(self, note: str) -> None:
         self.query_one("#checkpoints", DataTable).border_subtitle = note
@@ -146,7 +149,7 @@ class JobDetailScreen(DeckScreen):
         self.query_one(StatusHeader).location = f"Job {job.id} · {job.provider}"
         if was is not None and not was.finished and job.finished and job.submission is Submission.SUBMITTED:
             self.load_checkpoints()  # the final model and the last checkpoints are listed once it ends
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def _tick(self) -> None:
         self.query_one(JobSummary).now = self.deck.clock()
@@ -211,4 +214,4 @@ class JobDetailScreen(DeckScreen):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self.refresh_keys()

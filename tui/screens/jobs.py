@@ -13,19 +13,19 @@ from textual.widgets import DataTable, Footer, Static
 
 from tui import format as fmt
 from tui.deck import reported
-from tui.messages import FilterChanged, JobActionDone, JobsLoaded
-from tui.screens.base import DeckScreen
+from tui.messages import JobActionDone, JobsLoaded
+from tui.screens.base import TableScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.widgets.filter_bar import FilterBar
 from tui.widgets.job_table import SORTS, JobTable
 from tui.widgets.status_header import StatusHeader
 from tunedeck.events import JobEventsArrived, JobForgotten, job_of
 from tunedeck.store import EventRecord, JobRecord, Submission
 
 
-class JobsScreen(DeckScreen):
+class JobsScreen(TableScreen):
     TITLE_TEXT = "Jobs"
     SPENDS = frozenset({"cancel_job", "retry_job", "new_job"})
+    ROW_ACTIONS = ("open_job", "cancel_job", "retry_job")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter",
@@ -62,7 +62,6 @@ class JobsScreen(DeckScreen):
         yield StatusHeader(self.TITLE_TEXT)
         yield JobTable(id="jobs")
         yield Static("Loading jobs…", id="jobs-empty", classes="empty")
-        yield FilterBar(id="jobs-filter")
         yield Footer(compact=True)
 
     @property
@@ -73,8 +72,10 @@ class JobsScreen(DeckScreen):
         super().on_mount()
         self.table.now = self.deck.clock()
         self._describe()
-        self.load()
         self.set_interval(1.0, self._tick)
+
+    def start(self) -> None:
+        self.load()
 
     # -- data --------------------------------------------------------------------------------------------
 
@@ -89,11 +90,16 @@ class JobsScreen(DeckScreen):
         self.loaded = True
         self.table.update_jobs(message.jobs, message.progress)
         self._describe()
-        self.refresh_bindings()
+        self.refresh_keys()
+
+    @on(JobTable.Settled)
+    def _settled(self) -> None:
+        self._describe()
+        self.refresh_keys()
 
     def handle_events(self, events: list[Any]) -> None:
         latest: dict[str, JobRecord] = {}
-        arrived: dict[str, tuple[JobRecord, list[EventRecord]]] = {}
+        arrived: dict[str, list[EventRecord]] = {}
         forgotten: list[str] = []
         for event in events:
             if isinstance(event, JobForgotten):
@@ -102,16 +108,11 @@ class JobsScreen(DeckScreen):
             elif (job := job_of(event)) is not None:
                 latest[job.id] = job
                 if isinstance(event, JobEventsArrived):
-                    arrived.setdefault(job.id, (job, []))[1].extend(event.events)
+                    arrived.setdefault(job.id, []).extend(event.events)
         table = self.table
-        if latest:
-            table.update_jobs(latest.values())
-        for job, new in arrived.values():
-            table.advance(latest.get(job.id, job), new)
+        table.apply(latest.values(), arrived)
         if forgotten:
             table.forget(forgotten)
-        self._describe()
-        self.refresh_bindings()
 
     def _tick(self) -> None:
         self.table.tick(self.deck.clock())
@@ -136,7 +137,7 @@ class JobsScreen(DeckScreen):
             )
         elif not shown:
             empty.update(Text(f"No job matches {table.filter_text!r} (esc in the filter clears it)."))
-        empty.display = not shown
+        empty.display = not shown and (table.settled or not total)
 
     # -- keys ----------------------------------------------------------------------------------------------
 
@@ -155,7 +156,7 @@ class JobsScreen(DeckScreen):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self.refresh_keys()
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -213,17 +214,6 @@ class JobsScreen(DeckScreen):
         self.table.update_jobs([message.job])
         self.notify(f"{message.job.id} {message.verb}: now {message.job.display_state}.", title="Jobs")
 
-    def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
-
-    @on(FilterChanged)
-    def _filter(self, event: FilterChanged) -> None:
-        event.stop()
-        self.table.filter_text = event.text
-        self._describe()
-        if event.done:
-            self.table.focus()
-
     def action_sort(self) -> None:
         table = self.table
         table.sort_column = SORTS[(SORTS.index(table.sort_column) + 1) % len(SORTS)]
@@ -238,11 +228,3 @@ class JobsScreen(DeckScreen):
     def action_refresh(self) -> None:
         with reported(self, "Asking the providers"):
             self.ws.jobs.refresh()
-
-    def go_back(self) -> bool:
-        """esc on the home screen clears a filter; there is nothing further back."""
-        bar = self.query_one(FilterBar)
-        if bar.value:
-            bar.action_clear()
-            return True
-        return False

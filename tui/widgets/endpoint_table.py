@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from tui import format as fmt
 from tunedeck.endpoints.inventory import EndpointView
@@ -164,7 +164,7 @@ class EndpointTable(DataTable[Text]):
             for column, (text, style) in cells.items():
                 current = self.get_cell(key, column)
                 if current.plain != text or str(current.style) != style:
-                    self.update_cell(key, column, Text(text, style=style), update_width=len(text) > len(current))
+                    self.update_cell(key, column, Text(text, style=style), update_width=self._widens(column, text))
         if added:
             self._sort()
 
@@ -179,3 +179,8 @@ class EndpointTable(DataTable[Text]):
         )
         if selected is not None and (key := row_key(selected.view)) in self.rows:
             self.move_cursor(row=self.get_row_index(key), animate=False)
+
+    def _widens(self, column: str, text: str) -> bool:
+        """Whether `text` needs a wider column. Asking DataTable to re-measure a cell that fits makes it measure
+        the whole column again (every row), which turned a 500-job update into a second-long stall."""
+        return len(text) > self.columns[ColumnKey(column)].content_width
