@@ -200,7 +200,8 @@ def main() -> None:
           f"{frame['median']['minimal']:.3f} s · ratio {frame['ratio']:.2f}× (target ≤ 1.5×)")  # fmt: skip
     print("  runs:", {name: [round(t, 3) for t in values] for name, values in frame["runs"].items()})
     stalls = bench_stalls(args.jobs, args.seconds)
-    print(f"{stalls['jobs']} jobs updating every second ({stalls['events_per_s']} events/s), {stalls['seconds']:.0f} s: "
+    print(f"{stalls['jobs']} jobs updating every second ({stalls['events_per_s']} events/s), "
+          f"{stalls['seconds']:.0f} s: "
           f"longest UI-loop stall {stalls['max_stall_ms']:.1f} ms (p99 {stalls['p99_stall_ms']:.1f} ms; target ≤ 50); "
           f"{stalls['batches']} coalesced batches, longest {stalls['max_batch_ms']:.1f} ms, "
           f"median {stalls['median_batch_ms']:.1f} ms")  # fmt: skip

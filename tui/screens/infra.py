@@ -55,7 +55,7 @@ class InfraScreen(DeckScreen):
 
     def __init__(self, deck: Deck) -> None:
         super().__init__(deck)
-        settings = deck.workspace.settings
+        settings = deck.ws.settings
         self.stack = str(settings.section("infra").get("stack") or "dev")
         self.busy = ""
         self.pulumi = False
