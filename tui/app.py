@@ -9,12 +9,13 @@ waits for settings and the store, and `app.workspace` is then the caller's to cl
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -28,6 +29,7 @@ from tui.feed import EventFeed
 from tui.health import HealthBoard
 from tui.keys import keymap_from_config
 from tui.messages import ActionFailed, InventoryRequested, StartupDone, WorkspaceEventsArrived
+from tui.widgets.job_table import JobTable
 from tui.widgets.status_header import HeaderState
 from tunedeck.errors import TunedeckError
 from tunedeck.events import (
@@ -100,6 +102,7 @@ class TunedeckApp(App[None]):
         self.keymap: dict[str, str] = {}
         self._rates: dict[str, float] = {}
         self._jobs_loaded = False
+        self._frozen = False
         self._listed_once = False
         self._inventory_running = False
         self._inventory_again = False
@@ -168,6 +171,15 @@ class TunedeckApp(App[None]):
                 # Read-only changes nothing, not even the idle auto-teardown the monitor's round would run.
                 self.ws.monitor.on_tick = None
             self.ws.start()
+
+    @on(JobTable.Settled)
+    def _first_draw_done(self) -> None:
+        """Once the first jobs are drawn, move everything alive to the collector's permanent generation: a full
+        collection then scans only what is new. Measured with 500 live jobs: full collections over the whole
+        heap (Textual, styles, every row) stalled the UI for 0.2–0.6 s."""
+        if not self._frozen:
+            self._frozen = True
+            gc.freeze()
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         self.keymap = keymap

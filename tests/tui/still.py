@@ -96,6 +96,7 @@ def still_workspace(home: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     intent = workspace.store.create_job_intent("local", refused)
     workspace.store.mark_not_submitted(intent.id, "rate limited: too many jobs at once")
     workspace.endpoints.inventory()  # records ours, as a first listing does
+    workspace.endpoints.set_autostop("4417", "2h", "vertex")
     return workspace
 
 

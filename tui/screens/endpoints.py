@@ -74,6 +74,7 @@ class EndpointsScreen(TableScreen):
     def __init__(self, deck: Deck) -> None:
         super().__init__(deck)
         self.listed = False
+        self._described: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.TITLE_TEXT)
@@ -136,6 +137,10 @@ class EndpointsScreen(TableScreen):
         rows = table.rows_by_key.values()
         burn = sum(r.view.hourly_rate_usd or 0.0 for r in rows)
         ours = sum(1 for r in rows if r.view.ours)
+        state = (self.listed, ours, len(table.rows_by_key), table.row_count, burn, table.filter_text)
+        if state == self._described:
+            return  # unchanged: touching the title or the note would repaint and re-lay out the screen
+        self._described = state
         table.border_title = f"{ours} ours · {len(table.rows_by_key) - ours} foreign · {fmt.rate(burn)}"
         empty = self.query_one("#endpoints-empty", Static)
         if not self.listed:

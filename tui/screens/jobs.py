@@ -16,7 +16,7 @@ from tui.deck import reported
 from tui.messages import JobActionDone, JobsLoaded
 from tui.screens.base import TableScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.widgets.job_table import SORTS, JobTable
+from tui.widgets.job_table import SORTS, TICK_S, JobTable
 from tui.widgets.status_header import StatusHeader
 from tunedeck.events import JobEventsArrived, JobForgotten, job_of
 from tunedeck.store import EventRecord, JobRecord, Submission
@@ -57,6 +57,7 @@ class JobsScreen(TableScreen):
     def __init__(self, deck: Any) -> None:
         super().__init__(deck)
         self.loaded = False
+        self._described: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.TITLE_TEXT)
@@ -72,7 +73,7 @@ class JobsScreen(TableScreen):
         super().on_mount()
         self.table.now = self.deck.clock()
         self._describe()
-        self.set_interval(1.0, self._tick)
+        self.set_interval(TICK_S, self._tick)
 
     def start(self) -> None:
         self.load()
@@ -120,6 +121,10 @@ class JobsScreen(TableScreen):
     def _describe(self) -> None:
         table = self.table
         total, shown = len(table.rows_by_id), table.row_count
+        state = (self.loaded, total, shown, table.filter_text, table.sort_column, table.sort_reverse, table.settled)
+        if state == self._described:
+            return  # unchanged: touching the title or the note would repaint and re-lay out the screen
+        self._described = state
         arrow = "↓" if table.sort_reverse else "↑"
         title = f"{shown} of {total} jobs" if table.filter_text else f"{total} jobs"
         table.border_title = f"{title} · sorted by {table.sort_column} {arrow}"
