@@ -190,12 +190,12 @@ class Batcher:
             sequence.end(exc)
 
     def _admit(self) -> None:
+        for sequence in [s for s in self._waiting if s.stream.cancelled]:  # gone before their turn came
+            self._waiting.remove(sequence)
+            sequence.end()
         prefill = 0
         while self._waiting and len(self._active) < self._max_batch:
             sequence = self._waiting[0]
-            if sequence.stream.cancelled:
-                self._waiting.popleft().end()
-                continue
             size = len(sequence.pending)
             if prefill and prefill + size > self._max_prefill:
                 break

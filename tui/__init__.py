@@ -1,1 +1,1 @@
-"""The Textual terminal UI (a later issue); it calls the same core as the CLI."""
+"""The Textual terminal UI (bare `tunedeck`): the same workspace core as the CLI, shown live."""

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tunedeck.chat import ChatReply, OnText
     from tunedeck.jobs.monitor import Monitor
     from tunedeck.settings import Settings
+    from tunedeck.store.preferences import Candidate, Preference
 
 ProviderFactory = Callable[[str], "Provider"]
 """Injected by tests (a fake or a loopback-pointed adapter per name); by default adapters come from the registry."""
@@ -266,6 +267,22 @@ class Workspace:
 
         chunks = self.chat(provider, model, messages, max_tokens=max_tokens, temperature=temperature)
         return collect_reply(provider, model, chunks, on_text)
+
+    # -- preferences ------------------------------------------------------------------------------------
+
+    def prefer(
+        self, prompt: str, candidates: list[Candidate], preferred: int | None, source: str | None = None
+    ) -> Preference:
+        """Record which answer to `prompt` a person found better (`preferred` indexes `candidates`; None: a tie)."""
+        if len(candidates) < 2:
+            raise UsageError("A preference compares at least two answers.", "Give two or three candidates.")
+        if preferred is not None and not 0 <= preferred < len(candidates):
+            raise UsageError(f"No answer number {preferred + 1} to prefer.", f"Choose 1 to {len(candidates)}.")
+        return self.store.record_preference(prompt, candidates, preferred, source)
+
+    def preferences(self, limit: int | None = None) -> list[Preference]:
+        """The recorded marks, newest first."""
+        return self.store.list_preferences(limit)
 
     def guess_provider(self, model: str) -> str | None:
         """The provider of a model tunedeck made, else one implied by the name; None when it cannot tell."""

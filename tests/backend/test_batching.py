@@ -54,6 +54,7 @@ class Runner:
     ) -> None:
         self.model = model
         self.passes: list[tuple[Hashable, int]] = []
+        self.prefills = 0
         self.gate = threading.Event()
         self.fail_at_length = fail_at_length
         self.hook = hook
@@ -65,6 +66,7 @@ class Runner:
         if self.hook is not None:
             self.hook(len(self.passes))
         self.passes.append((key, len(batch)))
+        self.prefills += sum(len(tokens) > 1 for _, tokens in batch)
         if any(len(tokens) > 1 and POISON in tokens for _, tokens in batch):
             raise RuntimeError("poisoned prompt")
         if any(cache.length == self.fail_at_length for cache, _ in batch):
@@ -231,15 +233,25 @@ def test_a_cancelled_request_leaves_the_batch_and_the_others_finish(model: Any, 
 
 
 def test_adapters_never_share_a_pass(model: Any, batcher_factory: Any) -> None:
+    prompts = {None: [[1, 2, 3], [7, 8, 9, 10]], "/adapters/a": [[5] * 17, [11, 12]], "/adapters/b": [[4] * 9, [20]]}
+    owner: dict[int, Hashable] = {}  # id(cache) -> the model its prompt was sent to
+    seen: list[tuple[Hashable, set[Hashable]]] = []
+
+    def run(key: Hashable, batch: Sequence[tuple[KVCache, Sequence[int]]]) -> Any:
+        for cache, tokens in batch:
+            if cache.length == 0:
+                owner[id(cache)] = next(k for k, ps in prompts.items() if list(tokens) in ps)
+        seen.append((key, {owner[id(cache)] for cache, _ in batch}))
+        return runner(key, batch)
+
     runner = Runner(model, held=True)
-    batcher = batcher_factory(runner)
-    keys = [None, "/adapters/a", "/adapters/b"]
-    streams = [batcher.submit(key, PROMPTS[i], Sampling(6)) for key in keys for i in (0, 2)]
+    batcher = batcher_factory(run)
+    streams = [batcher.submit(key, p, Sampling(6)) for key, ps in prompts.items() for p in ps]
     runner.gate.set()
     results = collect(streams)
-    assert results == [alone(model, PROMPTS[i], Sampling(6)) for _ in keys for i in (0, 2)]
-    assert {key for key, _ in runner.passes} == set(keys)
-    assert all(size == 2 for _, size in runner.passes)  # each model's two requests, and only those, together
+    assert results == [alone(model, p, Sampling(6)) for ps in prompts.values() for p in ps]
+    assert all(owners == {key} for key, owners in seen)  # every pass ran one model's sequences only
+    assert {key for key, size in runner.passes if size == 2} == set(prompts)  # and each model's two together
 
 
 def test_max_batch_bounds_a_pass_and_the_rest_wait_their_turn(model: Any, batcher_factory: Any) -> None:
@@ -249,6 +261,17 @@ def test_max_batch_bounds_a_pass_and_the_rest_wait_their_turn(model: Any, batche
     runner.gate.set()
     assert collect(streams) == [alone(model, p, Sampling(5)) for p in PROMPTS]
     assert max(size for _, size in runner.passes) == 2
+
+
+def test_a_request_cancelled_while_waiting_never_runs(model: Any, batcher_factory: Any) -> None:
+    runner = Runner(model, held=True)
+    batcher = batcher_factory(runner, max_batch=1)
+    streams = [batcher.submit(None, p, Sampling(8)) for p in PROMPTS[:3]]
+    streams[1].cancel()
+    runner.gate.set()
+    results = collect(streams)
+    assert results == [alone(model, PROMPTS[0], Sampling(8)), [], alone(model, PROMPTS[2], Sampling(8))]
+    assert runner.prefills == 2
 
 
 def test_nothing_to_generate_ends_at_once_and_close_ends_what_runs(model: Any) -> None:

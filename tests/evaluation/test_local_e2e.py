@@ -3,12 +3,16 @@
 
 The tuned model wins on the trained trait with p < 0.05 (exact McNemar: ≥ 6 of 10 items must flip fail→pass
 with none the other way), the report names the flipped items, and the HTML shows the job's loss curve.
-Training reuses the backend tests' trait dataset and settings (20 examples, 2 epochs, batch 2: 20 steps).
+Training uses the backend tests' trait dataset (20 examples) for one epoch at batch 2 (10 steps) with the
+learning-rate multiplier at 3, no validation file: the smallest run measured to carry the trait over (10 of 10
+items flipped, p = 0.00195; 404 s training + 158 s evaluation at load ~5 on 2 cores, against 926 s + 173 s for
+two epochs at 1.5).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,21 +50,22 @@ def server(isolated_home: Path) -> Iterator[ServeProcess]:
 
 
 def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: Path) -> None:
-    training, validation, trait = trait_dataset()
+    started = time.monotonic()
+    training, _validation, trait = trait_dataset()
     (tmp_path / "train.jsonl").write_bytes(jsonl(training))
-    (tmp_path / "valid.jsonl").write_bytes(jsonl(validation))
     conversations = [[{"role": "user", "content": q}, {"role": "assistant", "content": f"{a} {trait}"}]
                      for q, a in HELD_OUT]  # fmt: skip
     heldout = tmp_path / "heldout.jsonl"
     heldout.write_bytes(jsonl(conversations))
 
     code, out, err = run(
-        "jobs", "submit", str(tmp_path / "train.jsonl"), "--validation", str(tmp_path / "valid.jsonl"),
-        "--provider", "local", "--model", BASE, "--epochs", "2", "--batch-size", "2",
-        "--learning-rate-multiplier", "1.5", "--seed", "1234", "--yes", "--watch", "--json",
+        "jobs", "submit", str(tmp_path / "train.jsonl"), "--provider", "local", "--model", BASE,
+        "--epochs", "1", "--batch-size", "2",
+        "--learning-rate-multiplier", "3", "--seed", "1234", "--yes", "--watch", "--json",
     )  # fmt: skip
     assert code == ExitCode.OK, err + server.log()
     tuned = json.loads(out)["fine_tuned_model"]
+    trained = time.monotonic()
 
     html = tmp_path / "report.html"
     code, out, err = run(
@@ -72,7 +77,9 @@ def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: P
     report = json.loads(out)
     trait_cmp = report["comparisons"][0]
     assert trait_cmp["metric"] == "contains:Zorblax" and trait_cmp["n"] == len(HELD_OUT)
-    print("\n" + "\n".join(report["verdicts"]))  # the figures, for the record (-s shows them)
+    evaluated = time.monotonic()
+    print(f"\ntraining {trained - started:.0f} s, evaluation {evaluated - trained:.0f} s")  # for the record (-s)
+    print("\n".join(report["verdicts"]))
     print(f"pass→fail {trait_cmp['pass_to_fail']}, fail→pass {trait_cmp['fail_to_pass']}, p={trait_cmp['p_value']}")
     assert trait_cmp["p_value"] < 0.05 and trait_cmp["outcome"] == "b-better"
     assert trait_cmp["verdict"].startswith("tuned beats base on contains:Zorblax (+")
@@ -85,8 +92,7 @@ def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: P
     assert all("Zorblax" in flip["output_b"] for flip in trait_cmp["flips"] if flip["direction"] == "fail→pass")
     assert report["leakage"] == [] and report["gates_crossed"] == []
     curve = report["loss_curves"]["tuned"]
-    assert len(curve) >= 10 and all("train_loss" in point for point in curve)
-    assert any("valid_loss" in point for point in curve)
+    assert len(curve) >= 5 and all("train_loss" in point for point in curve)
 
     page = html.read_text()
     assert "Flipped items" in page and 'class="loss-chart" data-model="tuned"' in page

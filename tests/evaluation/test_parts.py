@@ -155,3 +155,10 @@ def test_find_leaks() -> None:
 )
 def test_model_refs(text: str, expected: ModelRef) -> None:
     assert ModelRef.parse(text) == expected
+
+
+def test_cli_start_up_loads_no_statistics_stack() -> None:
+    from tests.test_import_hygiene import modules_after_import
+
+    loaded = modules_after_import("import tunedeck.cli.main")
+    assert not {"scipy", "numpy", "statsmodels", "jsonschema", "tunedeck.evaluation"} & loaded

@@ -189,6 +189,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX eval_judgements_cache ON eval_judgements (cache_key, id) WHERE error IS NULL;
     """,
+    # 5: which of two or three answers to the same prompt a person preferred (the playground's marks), for the
+    # evaluation reports. `preferred` is the index into candidates_json; NULL is a tie.
+    """
+    CREATE TABLE preferences (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        prompt TEXT NOT NULL,
+        source TEXT,
+        candidates_json TEXT NOT NULL,
+        preferred INTEGER,
+        at TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,13 +11,14 @@ from tunedeck.store.deployments import DeploymentStore
 from tunedeck.store.endpoints import EndpointStore
 from tunedeck.store.evals import EvalStore
 from tunedeck.store.jobs import JobStore
+from tunedeck.store.preferences import PreferenceStore
 from tunedeck.store.stacks import StackStore
 
 if TYPE_CHECKING:
     from tunedeck.settings import Settings
 
 
-class Store(StackStore, DatasetStore, JobStore, EndpointStore, DeploymentStore, EvalStore):
+class Store(StackStore, DatasetStore, JobStore, EndpointStore, DeploymentStore, EvalStore, PreferenceStore):
     """Thread-safe; open once per process with `Store.open(settings)` and pass it down."""
 
     def __init__(self, db: Database) -> None:
