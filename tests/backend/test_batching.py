@@ -87,7 +87,7 @@ def batcher_factory() -> Iterator[Any]:
         batcher.close()
 
 
-def alone(model: Any, prompt: list[int], sampling: Sampling) -> list[int]:
+def _alone(model: Any, prompt: list[int], sampling: Sampling) -> list[int]:
     return list(
         generate_ids(
             model,
@@ -101,6 +101,16 @@ def alone(model: Any, prompt: list[int], sampling: Sampling) -> list[int]:
             min_rows=INVARIANT_ROWS,
         )
     )
+
+
+def alone(model: Any, prompt: list[int], sampling: Sampling) -> list[int]:
+    """One-at-a-time generation on a fresh thread, like the batcher's: OpenMP's thread count is per thread, and an
+    earlier test (an in-process server) may have changed this one's, which changes float summation order."""
+    result: list[list[int]] = []
+    worker = threading.Thread(target=lambda: result.append(_alone(model, prompt, sampling)))
+    worker.start()
+    worker.join()
+    return result[0]
 
 
 def collect(streams: list[TokenStream]) -> list[list[int] | BaseException]:

@@ -27,7 +27,7 @@ def test_a_store_from_before_evaluation_gains_the_eval_tables_and_keeps_its_jobs
         assert store.create_job_intent("local", TuningSpec("m", "f", client_key="k")).id
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA user_version = 3")  # as if written before evaluation existed (migration 4)…
-    for table in ("eval_judgements", "eval_samples", "eval_items", "eval_runs"):
+    for table in ("eval_judgements", "eval_samples", "eval_items", "eval_runs", "preferences"):
         conn.execute(f"DROP TABLE {table}")
     conn.close()
     with Store.open_path(path) as store:  # …migrated on open

@@ -153,7 +153,7 @@ class ProfilesScreen(DeckScreen):
         from tui.screens.playground import PlaygroundScreen
 
         profile = self.view.profile
-        self.app.switch_mode("playground")
+        self.app.go_to("playground")  # type: ignore[attr-defined]
         screen = self.app.screen
         if isinstance(screen, PlaygroundScreen):
             screen.preset(f"{profile.provider}:{profile.model}", profile.system)
