@@ -3,8 +3,8 @@ life, at 120×40 and 80×24. `--snapshot-update` redraws them; behaviour lives i
 
 from __future__ import annotations
 
-import itertools
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -37,9 +37,15 @@ def app(isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     data.mkdir()
     write_support_dataset(data)
     monkeypatch.chdir(data)
-    # Latency figures come from the clock: a stepping one draws the same columns every time.
-    ticks = itertools.count()
-    monkeypatch.setattr("tunedeck.chat.time", SimpleNamespace(monotonic=lambda: next(ticks) * 0.25))
+    # Latency figures come from the clock: a stepping one, counted per thread (each column streams on its own
+    # worker, and a shared count would depend on how they interleave), draws the same columns every time.
+    local = threading.local()
+
+    def monotonic() -> float:
+        local.ticks = getattr(local, "ticks", -1) + 1
+        return float(local.ticks * 0.25)
+
+    monkeypatch.setattr("tunedeck.chat.time", SimpleNamespace(monotonic=monotonic))
     return still_app(still_workspace(isolated_home, monkeypatch))
 
 
