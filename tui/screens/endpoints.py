@@ -157,12 +157,8 @@ class EndpointsScreen(TableScreen):
         allowed = super().check_action(action, parameters)
         if not allowed or not self.is_mounted or action not in self.SPENDS or action == "teardown_idle":
             return allowed
-        row = self.table.selected
-        if row is None:
-            return None
-        if action in ("teardown", "autostop"):
-            return True if row.view.ours and row.status != TEARING_DOWN else None
-        return True
+        # With a row selected the key always answers (a foreign endpoint says why it is left alone).
+        return True if self.table.selected else None
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -186,6 +182,7 @@ class EndpointsScreen(TableScreen):
                         severity="warning")  # fmt: skip
             return
         if row.status == TEARING_DOWN:
+            self.notify(f"{view.display_name} is being torn down already.", title="Endpoints")
             return
         body = Text.assemble(
             (f"{view.provider}:{view.display_name}", "bold"), f"\nmodel {view.model or '—'}\n",

@@ -43,7 +43,7 @@ def binding_table(screen: Screen[object], keymap: Mapping[str, str]) -> Table:
             if state is False:
                 does += " (off: read-only)"
             elif state is None:
-                does += " (not for the selected row)"
+                does += " (select a row first)"
             table.add_row(Text(shown), Text(does), Text(binding.id or ""))
     return table
 

@@ -160,11 +160,9 @@ class JobDetailScreen(DeckScreen):
         allowed = super().check_action(action, parameters)
         if not allowed or not self.is_mounted:
             return allowed
-        if action == "cancel_job":
-            job = self.job
-            return True if job and not job.finished and job.submission is Submission.SUBMITTED else None
-        if action == "test_checkpoint":
-            return True if self.checkpoint_models else None
+        # The keys always answer once the job is shown; the action says why when it does not apply.
+        if action in self.ROW_ACTIONS:
+            return True if self.job else None
         return True
 
     def action_test_checkpoint(self) -> None:

@@ -150,13 +150,10 @@ class JobsScreen(TableScreen):
         allowed = super().check_action(action, parameters)
         if not allowed or not self.is_mounted:
             return allowed
-        job = self.table.selected
-        if action == "cancel_job":
-            return True if job and not job.finished and job.submission is Submission.SUBMITTED else None
-        if action == "retry_job":
-            return True if job and job.submission is Submission.NOT_SUBMITTED else None
-        if action == "open_job":
-            return True if job else None
+        # With a row selected the key always answers: the action says why when it does not apply to that job
+        # (a key that silently does nothing is what users trip on). Without one, the keys are shown dimmed.
+        if action in self.ROW_ACTIONS:
+            return True if self.table.selected else None
         return True
 
     @on(DataTable.RowHighlighted)

@@ -39,6 +39,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("elapsed", "elapsed"),
     ("cost", "cost"),
 )
+ROOM: dict[str, int] = {"progress": 7, "train": 6, "valid": 6, "elapsed": 6, "state": 10, "cost": 9}
+"""Width kept from the start for columns whose numbers grow ('9/36' → '10/36', '59s' → '1m00s'): a column
+that widens moves everything to its right, a repaint of the whole table."""
 SORTS: tuple[str, ...] = ("created", "provider", "model", "state", "progress", "train", "elapsed", "cost")
 """What `s` cycles through ("created" is the default, newest first)."""
 
@@ -126,7 +129,7 @@ class JobTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
-            self.add_column(label, key=key)
+            self.add_column(Text(label.ljust(ROOM.get(key, 0))), key=key)
         self._drain_soon()
 
     # -- what the screen calls --------------------------------------------------------------------------
