@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tunedeck.cli.context import workspace as workspace_of
-from tunedeck.cli.eval import MetricOpt, _progress, _refuse_data_file, _show_plan, evals_for
+from tunedeck.cli.eval import MetricOpt, _progress, _refuse_data_file, _show_plan
 from tunedeck.cli.options import JsonOpt, YesOpt, confirm
 from tunedeck.cli.output import emit_json, stderr, stdout
 
@@ -51,7 +51,7 @@ def advise(
         concurrency=concurrency,
     )  # fmt: skip
     workspace = workspace_of(ctx)
-    evals = evals_for(workspace)
+    evals = workspace.evals
     eval_request, tuned_job = plan_request(request, workspace)
     plan = evals.plan(eval_request)
     _show_plan(plan)

@@ -17,7 +17,7 @@ from tunedeck.errors import UsageError
 from tunedeck.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from tunedeck.evaluation import EvalActions, EvalPlan, EvalReport, EvalRequest
+    from tunedeck.evaluation import EvalPlan, EvalReport, EvalRequest
     from tunedeck.workspace import Workspace
 
 app = typer.Typer(
@@ -37,11 +37,6 @@ FailIfOpt = Annotated[
 ]
 HtmlOpt = Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")]
 JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here (for CI).")]
-
-
-def evals_for(workspace: Workspace) -> EvalActions:
-    """The workspace's evaluation actions."""
-    return workspace.evals
 
 
 @app.command("run")
@@ -108,7 +103,7 @@ def run_request(
 ) -> None:
     """Plan, show the plan and ask when it costs money, run with a progress bar, then report (shared with profile)."""
     _refuse_data_file(request.data, html, junit)
-    evals = evals_for(workspace)
+    evals = workspace.evals
     plan = evals.plan(request)
     _show_plan(plan)
     if plan.estimate.costs_money:
@@ -137,7 +132,7 @@ def report_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Show a stored run again (no model is asked); --html writes the self-contained report."""
-    report = evals_for(workspace_of(ctx)).report(run_id, fail_if or None)
+    report = workspace_of(ctx).evals.report(run_id, fail_if or None)
     _finish(report, json_out=json_out, html=html, junit=junit)
 
 
@@ -151,14 +146,14 @@ def rescore_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Score a run's stored answers with other metrics, asking no model (judge verdicts are kept)."""
-    report = evals_for(workspace_of(ctx)).rescore(run_id, metric or [])
+    report = workspace_of(ctx).evals.rescore(run_id, metric or [])
     _finish(report, json_out=json_out, html=html, junit=junit)
 
 
 @app.command("list")
 def list_cmd(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Evaluation runs in the store, newest first."""
-    runs = evals_for(workspace_of(ctx)).runs()
+    runs = workspace_of(ctx).evals.runs()
     if json_out:
         emit_json([dataclasses.asdict(r) for r in runs])
         return
