@@ -187,6 +187,33 @@ def capabilities(name: str) -> Capabilities:
         ) from None
 
 
+_NO_KEY = "not configured: set {var}, or put the key in the OS keyring (service tunedeck, name {name})"
+
+
+def setup_problem(name: str, settings: Settings, **overrides: Any) -> str | None:
+    """Why `name` cannot be used as configured now (no key for the official API, no Vertex project), or None.
+
+    Reads configuration only: no adapter is built and no service is asked, so a picker can call it freely."""
+    if name not in _BUILDERS:
+        return f"unknown provider {name!r}"
+    try:
+        if name == "openai":
+            openai = openai_config(settings, **overrides)
+            if openai.api_key is None and openai.is_official:
+                return _NO_KEY.format(var="OPENAI_API_KEY", name="openai")
+        elif name == "anthropic":
+            anthropic = anthropic_config(settings, **overrides)
+            if anthropic.api_key is None and anthropic.is_official:
+                return _NO_KEY.format(var="ANTHROPIC_API_KEY", name="anthropic")
+        elif name == "vertex":
+            vertex_config(settings, **overrides)
+        else:
+            local_config(settings, **overrides)
+    except errors.ConfigurationError as exc:
+        return f"not configured: {exc.title}"
+    return None
+
+
 def get_provider(name: str, settings: Settings, **overrides: Any) -> Provider:
     """An adapter for `name`; `overrides` replace config.toml keys (base_url=, api_key=, project=, …)."""
     try:

@@ -144,6 +144,17 @@ class Workspace:
             return self._pool.get(name)
         return self._pool.get(name, listing=True)
 
+    def setup_problem(self, name: str) -> str | None:
+        """Why `name` cannot be used as configured now (no key, no Vertex project), or None; asks no service."""
+        from providers.errors import ConfigurationError
+        from providers.registry import setup_problem
+
+        try:
+            overrides = self.stacks.vertex_overrides() if name == "vertex" else {}
+        except ConfigurationError as exc:
+            return f"not configured: {exc.title}"
+        return setup_problem(name, self.settings, **overrides)
+
     @staticmethod
     def known_providers() -> list[str]:
         from providers.registry import available_providers

@@ -11,7 +11,7 @@ from providers.anthropic_adapter import AnthropicProvider
 from providers.base import Provider
 from providers.local import LocalProvider
 from providers.openai_adapter import OpenAIProvider
-from providers.registry import available_providers, get_provider
+from providers.registry import available_providers, get_provider, setup_problem
 from providers.vertex.adapter import VertexProvider
 from tunedeck.settings import load_settings
 
@@ -103,3 +103,20 @@ def test_local_dirs_from_config_toml_are_paths(isolated_home: Path) -> None:
     assert isinstance(provider, LocalProvider)
     assert provider.local.data_dir == Path("~/td-backend").expanduser()
     assert provider.local.cache_dir == Path("/tmp/td-cache")
+
+
+def test_setup_problem_names_what_is_missing_and_clears_once_configured(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = load_settings()
+    assert setup_problem("local", bare) is None
+    assert "OPENAI_API_KEY" in (setup_problem("openai", bare) or "")
+    assert "ANTHROPIC_API_KEY" in (setup_problem("anthropic", bare) or "")
+    assert "No Google Cloud project" in (setup_problem("vertex", bare) or "")
+    assert "unknown provider" in (setup_problem("bogus", bare) or "")
+    # A custom base URL (a local stand-in) needs no OpenAI key: the real key is never sent there anyway.
+    _write_config(isolated_home, '[openai]\nbase_url = "http://127.0.0.1:9/v1"\n[vertex]\nproject = "p"\n')
+    assert setup_problem("openai", load_settings()) is None
+    assert setup_problem("vertex", load_settings()) is None
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    assert setup_problem("openai", bare) is None

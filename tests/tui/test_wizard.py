@@ -13,6 +13,7 @@ from tests.tui.conftest import LocalFake, record_notifications, settle, tiny_dat
 from tui.app import TunedeckApp
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.wizard import WizardScreen
+from tui.widgets.provider_picker import ProviderPicker
 from tunedeck.workspace import Workspace
 
 
@@ -110,3 +111,27 @@ async def test_n_on_jobs_opens_the_wizard_and_read_only_offers_no_new_job(worksp
         await pilot.press("n")
         await pilot.pause(0.2)
         assert not isinstance(read_only.screen, WizardScreen)
+
+
+async def test_wizard_lists_only_configured_providers_as_pickable(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No OpenAI key and no Vertex project: both are listed, disabled, with what to set; local stays pickable.
+    With a key in the environment OpenAI becomes pickable (the check reads settings only, asks no service)."""
+    monkeypatch.chdir(tmp_path)
+    for key_set in (False, True):
+        if key_set:
+            monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        app = TunedeckApp(workspace)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("colon", *"new", "enter")
+            await settle(pilot, lambda: isinstance(app.screen, WizardScreen))
+            picker = app.screen.query_one("#wz-providers", ProviderPicker)
+            await settle(pilot, lambda: picker.checked, what="the provider check")
+            assert not picker.get_option("local").disabled
+            assert picker.get_option("vertex").disabled
+            assert "No Google Cloud project" in str(picker.get_option("vertex").prompt)
+            assert picker.get_option("openai").disabled is not key_set
+            if not key_set:
+                assert "OPENAI_API_KEY" in str(picker.get_option("openai").prompt)
+            assert "sk-test" not in str(picker.get_option("openai").prompt)

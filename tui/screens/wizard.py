@@ -17,10 +17,10 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, Op
 from textual.widgets.option_list import Option
 
 from providers.base import TuningSpec
-from providers.capabilities import CAPABILITIES
 from providers.translate import OPENAI_LAST_DAY_FOR_NEW_JOBS, OPENAI_NEW_ORGS_BLOCKED_SINCE
 from tui.deck import Deck, reported
 from tui.screens.base import DeckScreen
+from tui.widgets.provider_picker import ProviderPicker
 from tui.widgets.status_header import StatusHeader
 from tui.work_messages import DatasetLoaded, JobSubmittedFromWizard, PlanReady
 
@@ -28,7 +28,6 @@ STEPS = ("dataset", "report", "provider", "hyper", "submit")
 TITLES = ("1 Dataset", "2 Validation report", "3 Provider and model", "4 Hyperparameters", "5 Estimate and submit")
 DATASET_SUFFIXES = (".jsonl", ".csv", ".json")
 DEFAULT_MODELS = {"local": "smollm2-135m-instruct", "openai": "gpt-4.1-mini-2025-04-14", "vertex": "gemini-2.5-flash"}
-NOT_TUNABLE = {"anthropic": "Anthropic offers no fine-tuning API: use a profile instead (:profiles)."}
 
 
 def recent_files(root: Path, limit: int = 200) -> list[Path]:
@@ -74,7 +73,7 @@ class WizardScreen(DeckScreen):
                 yield DataTable(id="wz-problems", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="wz-detail", classes="pane")
             with Vertical(id="provider"):
-                yield OptionList(id="wz-providers")
+                yield ProviderPicker(self.ws, id="wz-providers")
                 yield Input(placeholder="base model", id="wz-model")
                 yield Static("", id="wz-provider-note")
             with Vertical(id="hyper"):
@@ -93,16 +92,6 @@ class WizardScreen(DeckScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#wz-problems", DataTable).add_columns("Line", "", "Code", "Problem")
-        providers = self.query_one("#wz-providers", OptionList)
-        for name in self.ws.known_providers():
-            caps = CAPABILITIES.get(name)
-            if caps is not None and caps.fine_tuning:
-                note = (f"  (wind-down: no new orgs since {OPENAI_NEW_ORGS_BLOCKED_SINCE}, last new jobs "
-                        f"{OPENAI_LAST_DAY_FOR_NEW_JOBS})") if name == "openai" else ""  # fmt: skip
-                providers.add_option(Option(f"{name}{note}", id=name))
-            else:
-                reason = NOT_TUNABLE.get(name, "cannot fine-tune")
-                providers.add_option(Option(f"{name}  — {reason}", id=name, disabled=True))
         self._show_step()
         self.list_files()
 
