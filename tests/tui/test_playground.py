@@ -7,10 +7,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Static
 
 from providers.base import ChatChunk, ChatMessage
 from tests.cli.test_jobs_cli import run as run_cli
+from tests.profiles.conftest import profile_dir  # noqa: F401 - a fixture
 from tests.tui.conftest import LocalFake, record_notifications, settle
 from tui.app import TunedeckApp
 from tui.screens.playground import PlaygroundScreen
@@ -116,3 +118,54 @@ def test_cli_records_a_preference_and_refuses_a_bad_one(isolated_home: Path) -> 
     assert code == 2 and "No answer number 3" in err
     code, out, _ = run_cli("preferences", "list", "--json", workspace=make)
     assert [m["preferred"] for m in json.loads(out)] == [1]
+
+
+class ContextFake(LocalFake):
+    """Answers with what reached it: whether the profile's system prompt did, whether a few-shot example did
+    (a question from the profile's dataset), and how many messages came."""
+
+    def chat(
+        self, model: str, messages: list[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> Iterator[ChatChunk]:
+        text = " ".join(m.content for m in messages)
+        said = f"byte={'You are Byte' in text} retrieved={'<document' in text} messages={len(messages)}"
+        yield ChatChunk(said, finish_reason="stop", completion_tokens=2)
+
+
+async def test_a_profile_column_answers_through_the_profile_beside_base_and_tuned(
+    profile_dir: Path,  # noqa: F811
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Base vs tuned vs a profile: the profile column carries the profile's system prompt and few-shot turns,
+    the others get the bare prompt; a mark records the profile as `profile:NAME` on its own provider."""
+    monkeypatch.chdir(profile_dir)
+    fake = ContextFake()
+    ws = Workspace.open(provider_factory=lambda name: fake)
+    app = TunedeckApp(ws)
+    try:
+        async with app.run_test(size=(150, 40), notifications=True) as pilot:
+            notes = record_notifications(app)
+            screen = await open_playground(app, pilot)
+            screen.query_one("#pg-models", Input).value = f"{TWO}, profile:helpdesk"
+            screen.query_one("#pg-prompt", Input).focus()
+            await pilot.press(*"vpn certificate error", "enter")
+            await settle(pilot, lambda: len(screen.replies) == 3, what="three replies")
+            bare = "byte=False retrieved=False messages=1"
+            assert column_text(screen, 0) == column_text(screen, 1) == bare
+            assert column_text(screen, 2).startswith("byte=True retrieved=True")
+            assert "helpdesk" in str(screen.columns[2].border_title)
+            assert "2 tokens" in str(screen.columns[2].border_subtitle)
+            screen.set_focus(None)
+            await pilot.press("c")
+            await settle(pilot, lambda: any(n.title == "Preference recorded" for n in notes), what="the mark")
+            assert "anthropic:profile:helpdesk" in next(n.message for n in notes if n.title == "Preference recorded")
+            bad = screen.query_one("#pg-models", Input)
+            bad.value = "profile:nobody"
+            screen.query_one("#pg-prompt", Input).focus()
+            await pilot.press(*"hi", "enter")
+            await settle(pilot, lambda: any("nobody" in f"{n.title} {n.message}" for n in notes), what="the error")
+    finally:
+        ws.close()
+    marks = Workspace.open(provider_factory=lambda name: fake).preferences()
+    assert [(c.provider, c.model) for c in marks[0].candidates][2] == ("anthropic", "profile:helpdesk")

@@ -46,5 +46,5 @@ async def test_profile_details_remember_forget_and_playground(in_project: Path, 
         await pilot.press("p")
         await settle(pilot, lambda: isinstance(app.screen, PlaygroundScreen))
         await pilot.pause()
-        assert app.screen.query_one("#pg-models", Input).value == "anthropic:claude-test"
-        assert app.screen.query_one("#pg-system", Input).value == "You are Byte."
+        assert app.screen.query_one("#pg-models", Input).value == "anthropic:claude-test, profile:helpdesk"
+        assert app.screen.query_one("#pg-system", Input).value == ""

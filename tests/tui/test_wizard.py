@@ -119,19 +119,22 @@ async def test_wizard_lists_only_configured_providers_as_pickable(
     """No OpenAI key and no Vertex project: both are listed, disabled, with what to set; local stays pickable.
     With a key in the environment OpenAI becomes pickable (the check reads settings only, asks no service)."""
     monkeypatch.chdir(tmp_path)
-    for key_set in (False, True):
-        if key_set:
-            monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-        app = TunedeckApp(workspace)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("colon", *"new", "enter")
-            await settle(pilot, lambda: isinstance(app.screen, WizardScreen))
-            picker = app.screen.query_one("#wz-providers", ProviderPicker)
-            await settle(pilot, lambda: picker.checked, what="the provider check")
-            assert not picker.get_option("local").disabled
-            assert picker.get_option("vertex").disabled
-            assert "No Google Cloud project" in str(picker.get_option("vertex").prompt)
-            assert picker.get_option("openai").disabled is not key_set
-            if not key_set:
-                assert "OPENAI_API_KEY" in str(picker.get_option("openai").prompt)
-            assert "sk-test" not in str(picker.get_option("openai").prompt)
+    await check_picker(workspace, key_set=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    await check_picker(workspace, key_set=True)
+
+
+async def check_picker(workspace: Workspace, *, key_set: bool) -> None:
+    app = TunedeckApp(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon", *"new", "enter")
+        await settle(pilot, lambda: isinstance(app.screen, WizardScreen))
+        picker = app.screen.query_one("#wz-providers", ProviderPicker)
+        await settle(pilot, lambda: picker.checked, what="the provider check")
+        assert not picker.get_option("local").disabled
+        assert picker.get_option("vertex").disabled
+        assert "No Google Cloud project" in str(picker.get_option("vertex").prompt)
+        assert picker.get_option("openai").disabled is not key_set
+        if not key_set:
+            assert "OPENAI_API_KEY" in str(picker.get_option("openai").prompt)
+        assert "sk-test" not in str(picker.get_option("openai").prompt)

@@ -1,5 +1,7 @@
 """`PlaygroundScreen`: the same prompt to one, two or three models at once, streaming into columns with the
-latency and tokens of each; the system prompt, temperature and max tokens are editable. A validation file's
+latency and tokens of each; the system prompt, temperature and max tokens are editable. A `profile:NAME` column
+answers through that profile (its own system prompt, few-shot and retrieval), so base vs tuned vs a profile is
+one row of inputs. A validation file's
 held-out prompts replay with one key each (1–9), and `a`/`b`/`c` (or `=` for a tie) records which answer was
 better through `ws.prefer` (the CLI's `tunedeck preferences record`)."""
 
@@ -19,6 +21,7 @@ from textual.widgets import Footer, Input, Static
 
 from providers.base import ChatMessage
 from tui.deck import Deck, reported
+from tui.profile_columns import PROFILE, ProfileColumns
 from tui.screens.base import DeckScreen
 from tui.widgets.status_header import StatusHeader
 from tui.work_messages import ColumnReplied, ColumnText
@@ -63,11 +66,13 @@ class PlaygroundScreen(DeckScreen):
         """(prompt, source) pairs from the validation file."""
         self.marked = False
         self._stopped = threading.Event()
+        self.profiles = ProfileColumns(self.ws)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.TITLE_TEXT)
         with Horizontal(id="pg-settings"):
-            yield Input(self.initial_models, placeholder="provider:model, up to three, comma-separated", id="pg-models")
+            yield Input(self.initial_models, placeholder="provider:model or profile:NAME, up to three, comma-separated",
+                        id="pg-models")  # fmt: skip
             yield Input(self.initial_system, placeholder="system prompt", id="pg-system")
             yield Input("0.0", placeholder="temperature", id="pg-temperature", type="number")
             yield Input("128", placeholder="max tokens", id="pg-max-tokens", type="integer")
@@ -96,6 +101,7 @@ class PlaygroundScreen(DeckScreen):
 
     def on_unmount(self) -> None:
         self._stopped.set()
+        self.profiles.close()
         super().on_unmount()
 
     # -- columns -------------------------------------------------------------------------------------------
@@ -111,12 +117,12 @@ class PlaygroundScreen(DeckScreen):
         targets = []
         for name in names:
             provider, colon, model = name.partition(":")
-            if colon and provider in known:
+            if colon and (provider in known or provider == PROFILE) and model.strip():
                 targets.append((provider, model))
                 continue
             guessed = self.ws.guess_provider(name)
             if guessed is None:
-                self.notify(f"Write it as provider:model (one of {', '.join(sorted(known))}).",
+                self.notify(f"Write it as provider:model (one of {', '.join(sorted(known))}) or profile:NAME.",
                             title=f"Cannot tell which provider serves {name!r}", severity="warning")  # fmt: skip
                 return None
             targets.append((guessed, name))
@@ -132,7 +138,9 @@ class PlaygroundScreen(DeckScreen):
         for i, (provider, model) in enumerate(targets):
             text = Static("", classes="pg-text")
             column = VerticalScroll(text, classes="pg-column")
-            column.border_title = f"{LETTERS[i]} · {provider}:{model}"
+            column.border_title = (
+                f"{LETTERS[i]} · {provider} {model}" if provider == PROFILE else f"{LETTERS[i]} · {provider}:{model}"
+            )
             column.can_focus = True
             self.columns.append(column)
             self.texts.append(text)
@@ -183,8 +191,12 @@ class PlaygroundScreen(DeckScreen):
         reply = None
         with reported(self, f"{provider}:{model}"):
             try:
-                reply = self.ws.reply(provider, model, messages, max_tokens=max_tokens, temperature=temperature,
-                                      on_text=on_text)  # fmt: skip
+                if provider == PROFILE:  # the profile brings its own system prompt
+                    reply = self.profiles.ask(model, messages[-1].content, max_tokens=max_tokens,
+                                              temperature=temperature, on_text=on_text)  # fmt: skip
+                else:
+                    reply = self.ws.reply(provider, model, messages, max_tokens=max_tokens, temperature=temperature,
+                                          on_text=on_text)  # fmt: skip
             except InterruptedError:
                 return
         self.post_message(ColumnReplied(column, reply, round_))
@@ -277,7 +289,10 @@ class PlaygroundScreen(DeckScreen):
 
         if index >= len(self.targets):
             return
-        candidates = [Candidate(p, m, self.replies[i].reply) for i, (p, m) in enumerate(self.targets)]
+        # A profile column is recorded under the profile's provider, with `profile:NAME` as its model.
+        candidates = [
+            Candidate(r.provider, r.model, r.reply) for r in (self.replies[i] for i in range(len(self.targets)))
+        ]
         self.marked = True
         self.refresh_bindings()
         self.record(self.prompt, candidates, None if index < 0 else index, self.source)

@@ -1,6 +1,7 @@
 """`ProfilesScreen` (`:profiles`): every profile, and for the selected one its system prompt, few-shot
 examples, remembered facts and indexed documents; `r` remembers a fact, `f` forgets one (by number or text),
-`p` opens it in the Playground. The same calls as `tunedeck profile list|show|remember|forget`."""
+`p` opens the Playground with its base model beside the profile. The same calls as
+`tunedeck profile list|show|remember|forget`."""
 
 from __future__ import annotations
 
@@ -156,4 +157,5 @@ class ProfilesScreen(DeckScreen):
         self.app.go_to("playground")  # type: ignore[attr-defined]
         screen = self.app.screen
         if isinstance(screen, PlaygroundScreen):
-            screen.preset(f"{profile.provider}:{profile.model}", profile.system)
+            # The bare base model beside the profile on it: what the profile's prompt, few-shot and retrieval add.
+            screen.preset(f"{profile.provider}:{profile.model}, profile:{profile.name}", "")

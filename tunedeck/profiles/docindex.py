@@ -63,7 +63,9 @@ class DocIndex:
         self.chunking = chunking or Chunking()
         db_path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE around each refresh.
-        self._db = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+        # A session outlives the thread that opened it (the TUI asks from a new worker each time), so the
+        # connection may move between threads; its users take turns (one question at a time per session).
+        self._db = sqlite3.connect(db_path, isolation_level=None, timeout=30, check_same_thread=False)
         self._ensure_schema()
 
     @classmethod

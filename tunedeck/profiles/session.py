@@ -10,7 +10,7 @@ from tunedeck.profiles.prompt import AssembledPrompt, Source
 from tunedeck.profiles.runtime import ProfileRuntime, cited_sources
 
 if TYPE_CHECKING:
-    from tunedeck.chat import OnText
+    from tunedeck.chat import ChatReply, OnText
     from tunedeck.workspace import Workspace
 
 
@@ -23,6 +23,8 @@ class ProfileAnswer:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    chat: ChatReply | None = None
+    """The reply as any chat gives it (latency, tokens), for front ends that show it beside other models."""
 
     def as_dict(self) -> dict[str, Any]:
         """The shape `profile chat --json` prints (it may only grow)."""
@@ -71,6 +73,7 @@ class ProfileSession:
             reply.finish_reason,
             reply.prompt_tokens,
             reply.completion_tokens,
+            reply,
         )
 
     def reset(self) -> None:
