@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -27,6 +27,7 @@ from tui.deck import Clock, Deck, reported, utc_clock
 from tui.destinations import DESTINATIONS, find
 from tui.feed import EventFeed
 from tui.health import HealthBoard
+from tui.heap import IDLE_S, HeapKeeper
 from tui.keys import keymap_from_config
 from tui.messages import ActionFailed, InventoryRequested, StartupDone, WorkspaceEventsArrived
 from tui.widgets.job_table import JobTable
@@ -103,6 +104,7 @@ class TunedeckApp(App[None]):
         self._rates: dict[str, float] = {}
         self._jobs_loaded = False
         self._frozen = False
+        self.heap = HeapKeeper()
         self._listed_once = False
         self._inventory_running = False
         self._inventory_again = False
@@ -145,6 +147,12 @@ class TunedeckApp(App[None]):
 
     def on_unmount(self) -> None:
         self._feed.detach()
+        self.heap.uninstall()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.heap.touched()
+        await super().on_event(event)
 
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
     def startup(self) -> None:
@@ -181,6 +189,14 @@ class TunedeckApp(App[None]):
             self._frozen = True
             gc.freeze()
 
+    def _settle_heap(self) -> None:
+        """The first inventory is done, so the adapters and their SDKs are imported: from here on every full
+        collection freezes its survivors (tui/heap.py). Freezing only at the first draw left the SDKs' modules,
+        imported after it, and everything allocated later in every full collection: 60–90 ms stalls."""
+        if not self.heap.installed:
+            self.heap.install()
+            self.set_interval(IDLE_S, self.heap.sweep_if_idle)
+
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         self.keymap = keymap
         self.set_keymap(keymap)
@@ -214,6 +230,7 @@ class TunedeckApp(App[None]):
 
     def _inventory_done(self) -> None:
         self._inventory_running = False
+        self._settle_heap()
         if self._inventory_again:
             self._inventory_again = False
             self.request_inventory()
