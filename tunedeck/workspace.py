@@ -68,6 +68,7 @@ class Workspace:
         from tunedeck.endpoints.actions import EndpointActions
         from tunedeck.evaluation import EvalActions
         from tunedeck.jobs.actions import JobActions
+        from tunedeck.migration import MigrationActions
         from tunedeck.models import ModelActions
         from tunedeck.profiles.actions import ProfileActions
         from tunedeck.stacks import StackActions
@@ -90,6 +91,7 @@ class Workspace:
         self.profiles = ProfileActions(self)
         self.models = ModelActions(self)
         self.evals = EvalActions(self)
+        self.migrate = MigrationActions(self)
 
     @classmethod
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:
