@@ -150,3 +150,18 @@ def test_compare_before_retrain_and_unknown_folder(server: ThreadServer, tmp_pat
     assert code == ExitCode.USAGE and "No export folder" in json.loads(out)["error"]["title"]
     code, out, _ = run("migrate", "retrain", str(tmp_path / "x"), "--to", "azure", "--json")
     assert code == ExitCode.USAGE
+    code, out, _ = run("migrate", "retrain", "ftjob-other", "--from", str(tmp_path / "x"), "--to", "local", "--json")
+    assert code == ExitCode.USAGE and f"holds the export of {job.id}" in json.loads(out)["error"]["title"]
+
+
+def test_a_deleted_file_is_listed_as_missing_and_retrain_says_why(server: ThreadServer, tmp_path: Path) -> None:
+    job = original_job(server.base_url)
+    openai_client(server.base_url).files.delete(job.training_file)
+    code, out, err = run("migrate", "export", job.id, "--out", str(tmp_path / "d"), "--json")
+    assert code == ExitCode.OK, err
+    manifest = json.loads(out)["manifest"]
+    [missing] = manifest["missing"]
+    assert missing["kind"] == "training" and missing["source"] == job.training_file and "not found" in missing["reason"]
+    assert not (tmp_path / "d" / "training.jsonl").exists() and (tmp_path / "d" / "golden.jsonl").is_file()
+    code, out, _ = run("migrate", "retrain", str(tmp_path / "d"), "--to", "local", "--yes", "--json")
+    assert code == ExitCode.BAD_INPUT and "no training file" in json.loads(out)["error"]["title"]

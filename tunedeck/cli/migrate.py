@@ -132,7 +132,8 @@ def retrain_cmd(
 
     ws = workspace_of(ctx)
     folder = from_dir if from_dir is not None else find_folder(job)
-    request = RetrainRequest(folder, to, model, epochs, batch_size, lr_multiplier)
+    named = job if from_dir is not None and Path(job).expanduser().resolve() != from_dir.resolve() else None
+    request = RetrainRequest(folder, to, model, named, epochs, batch_size, lr_multiplier)
     plan = ws.migrate.plan_retrain(request)
     _show_retrain_plan(plan)
     if not plan.submission.ok:

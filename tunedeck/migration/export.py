@@ -151,12 +151,16 @@ def _golden(
     from tunedeck.evaluation.items import load_items
 
     items = load_items(heldout, request.limit)
-    result = record_golden(
-        items,
-        lambda messages: ws.reply(provider, model, messages, max_tokens=request.max_tokens, temperature=0.0),
-        folder / GOLDEN_FILE,
-        ws.publish,
-    )
+    try:
+        result = record_golden(
+            items,
+            lambda messages: ws.reply(provider, model, messages, max_tokens=request.max_tokens, temperature=0.0),
+            folder / GOLDEN_FILE,
+            ws.publish,
+        )
+    except TunedeckError as exc:  # the model stopped answering: the files above stay saved, the manifest says why
+        manifest.note_missing("golden", model, exc.title)
+        raise
     manifest.golden = {
         "model": model, "provider": provider, "heldout": heldout.relative_to(folder).as_posix(), "asked": result.asked,
         "answered": result.answered, "failed": result.failed, "failures": result.failures,

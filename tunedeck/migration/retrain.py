@@ -32,6 +32,8 @@ class RetrainRequest:
     folder: Path
     target: str
     base_model: str | None = None
+    job: str | None = None
+    """The job the user named beside `--from`: checked against the folder's, so a wrong folder is caught."""
     n_epochs: int | None = None
     batch_size: int | None = None
     learning_rate_multiplier: float | None = None
@@ -76,6 +78,11 @@ def plan_retrain(ws: Workspace, request: RetrainRequest) -> RetrainPlan:
         raise UsageError(f"Cannot retrain on {request.target!r}.", f"Choose --to {' or '.join(TARGETS)}.")
     folder = request.folder
     manifest = fs.read_manifest(folder)
+    if request.job is not None and manifest.job_id not in (request.job, _provider_job_id(ws, request.job)):
+        raise UsageError(
+            f"{folder} holds the export of {manifest.job_id}, not of {request.job}.",
+            f"Pass the folder `migrate export {request.job}` wrote, or drop --from.",
+        )
     training = fs.path_of(folder, manifest, "training")
     if training is None:
         why = next((m.reason for m in manifest.missing if m.kind == "training"), "it is not in the folder")
@@ -107,6 +114,11 @@ def plan_retrain(ws: Workspace, request: RetrainRequest) -> RetrainPlan:
     )  # fmt: skip
     submission = ws.jobs.plan(request.target, spec, train_path, valid_path)
     return RetrainPlan(folder, manifest, request.target, mapped, submission, conversions)
+
+
+def _provider_job_id(ws: Workspace, ref: str) -> str | None:
+    known = ws.store.find_job(ref)
+    return known.provider_job_id if known is not None else None
 
 
 def _convert(path: Path, work: Path, target: str) -> ConvertResult:
