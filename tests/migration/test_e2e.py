@@ -50,7 +50,7 @@ def test_list_export_retrain_compare_on_the_real_model(server: ServeProcess, tmp
     assert code == ExitCode.OK, err + server.log()
     manifest = json.loads(out)["manifest"]
     assert {f["kind"] for f in manifest["saved"]} == {
-        "job", "hyperparameters", "training", "validation", "results", "golden",
+        "job", "hyperparameters", "events", "training", "validation", "results", "golden",
     }  # fmt: skip
     metrics = list(csv.DictReader(io.StringIO((folder / "step_metrics.csv").read_text())))
     assert [int(r["step"]) for r in metrics] == [1, 2]

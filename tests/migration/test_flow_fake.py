@@ -52,11 +52,13 @@ def test_list_export_retrain_compare(server: ThreadServer, tmp_path: Path) -> No
     assert code == ExitCode.OK, err
     manifest = json.loads(out)["manifest"]
     kinds = {f["kind"]: f for f in manifest["saved"]}
-    assert set(kinds) == {"job", "hyperparameters", "training", "validation", "results", "golden"}
+    assert set(kinds) == {"job", "hyperparameters", "events", "training", "validation", "results", "golden"}
     assert (folder / "training.jsonl").read_bytes() == chat_lines(QA)
     assert (folder / "validation.jsonl").read_bytes() == chat_lines(HELD_OUT)
     metrics = list(csv.DictReader(io.StringIO((folder / "step_metrics.csv").read_text())))
     assert [int(r["step"]) for r in metrics] == [1, 2, 3, 4] and metrics[0]["train_loss"]
+    events = json.loads((folder / "events.json").read_text())
+    assert [e["metrics"]["step"] for e in events if e["metrics"]] == [1, 2, 3, 4]
     assert json.loads((folder / "hyperparameters.json").read_text()) == {
         "n_epochs": 2, "batch_size": 1, "learning_rate_multiplier": 0.5,
     }  # fmt: skip

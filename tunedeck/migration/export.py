@@ -71,6 +71,7 @@ def export_job(ws: Workspace, request: ExportRequest) -> ExportResult:
     )  # fmt: skip
     try:
         _save_records(folder, manifest, raw, secrets)
+        _save_events(ws, folder, manifest, source.provider, job.id, secrets)
         _download(ws, reader, folder, manifest, "training", raw.get("training_file"), "training.jsonl")
         if validation_id:
             _download(ws, reader, folder, manifest, "validation", validation_id, "validation.jsonl")
@@ -103,6 +104,27 @@ def _save_records(folder: Path, manifest: fs.Manifest, raw: dict[str, Any], secr
     fs.record(manifest, folder, "job", folder / "job.json", str(raw.get("id", "")))
     fs.write_json(folder / "hyperparameters.json", source_hyperparameters(raw), secrets)
     fs.record(manifest, folder, "hyperparameters", folder / "hyperparameters.json")
+
+
+def _save_events(
+    ws: Workspace, folder: Path, manifest: fs.Manifest, provider: str, job_id: str, secrets: list[str]
+) -> None:
+    """The job's event log (messages and per-step metrics): the loss curve survives even when the provider
+    withholds or has deleted the result file."""
+    try:
+        events = ws.provider(provider).list_events(job_id)
+    except ProviderUnavailable:
+        raise
+    except ProviderError as exc:
+        manifest.note_missing("events", job_id, exc.title)
+        return
+    rows = [
+        {"id": e.id, "created_at": e.created_at.isoformat(), "level": e.level, "message": e.message,
+         "metrics": dict(e.metrics) if e.metrics else None}
+        for e in events
+    ]  # fmt: skip
+    fs.write_json(folder / "events.json", rows, secrets)
+    fs.record(manifest, folder, "events", folder / "events.json", job_id)
 
 
 def _download(
