@@ -108,6 +108,11 @@ def test_export_errors_are_clear_and_write_nothing(server: ThreadServer, tmp_pat
     assert code == ExitCode.USAGE and "--heldout" in json.loads(out)["error"]["hint"]
     assert not (tmp_path / "b").exists()
 
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text('{"messages": [{"role": "user", "content": "no answer"}]}\n')
+    code, out, err = run("migrate", "export", plain.id, "--out", str(tmp_path / "b"), "--heldout", str(junk))
+    assert code == ExitCode.BAD_INPUT and not (tmp_path / "b").exists(), err
+
     held = tmp_path / "held.jsonl"
     held.write_bytes(chat_lines(HELD_OUT))
     taken = tmp_path / "taken"

@@ -63,6 +63,10 @@ def export_job(ws: Workspace, request: ExportRequest) -> ExportResult:
         )
     if request.heldout is not None and not request.heldout.is_file():
         raise UsageError(f"The held-out file {request.heldout} does not exist.", "Pass an existing --heldout FILE.")
+    if request.heldout is not None:
+        from tunedeck.evaluation.items import load_items
+
+        load_items(request.heldout, 1)  # a file with no usable prompt is said now, before the folder is made
     folder = fs.prepare(request.out or default_folder(job.id), overwrite=request.overwrite)
     secrets = reader.secrets()
     manifest = fs.Manifest(
