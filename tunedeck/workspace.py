@@ -2,7 +2,7 @@
 
 It wires settings, the store, the provider adapters and the event bus once, and offers every user action as
 one method, grouped by what it acts on: `ws.data`, `ws.jobs`, `ws.endpoints`, `ws.models`, `ws.stacks`,
-`ws.profiles`, `ws.evals`,
+`ws.profiles`, `ws.evals`, `ws.migrate`,
 plus `ws.chat`/`ws.reply` for talking to any model. A front end parses input, calls one method, renders the
 result, and follows long work through the events it subscribes to (`subscribe`, `stream`).
 
