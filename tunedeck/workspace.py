@@ -2,7 +2,7 @@
 
 It wires settings, the store, the provider adapters and the event bus once, and offers every user action as
 one method, grouped by what it acts on: `ws.data`, `ws.jobs`, `ws.endpoints`, `ws.models`, `ws.stacks`,
-`ws.profiles`, `ws.evals`,
+`ws.profiles`, `ws.evals`, `ws.migrate`,
 plus `ws.chat`/`ws.reply` for talking to any model. A front end parses input, calls one method, renders the
 result, and follows long work through the events it subscribes to (`subscribe`, `stream`).
 
@@ -68,6 +68,7 @@ class Workspace:
         from tunedeck.endpoints.actions import EndpointActions
         from tunedeck.evaluation import EvalActions
         from tunedeck.jobs.actions import JobActions
+        from tunedeck.migration import MigrationActions
         from tunedeck.models import ModelActions
         from tunedeck.profiles.actions import ProfileActions
         from tunedeck.stacks import StackActions
@@ -90,6 +91,7 @@ class Workspace:
         self.profiles = ProfileActions(self)
         self.models = ModelActions(self)
         self.evals = EvalActions(self)
+        self.migrate = MigrationActions(self)
 
     @classmethod
     def open(cls, settings: Settings | None = None, provider_factory: ProviderFactory | None = None) -> Workspace:

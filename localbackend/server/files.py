@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from localbackend.db import new_id, now
+from localbackend.server import result_files
 from localbackend.server.edge import EdgeRoute, check_text
 from localbackend.server.errors import bad_request, not_found
 from localbackend.server.pagination import check_limit, list_page
@@ -141,7 +142,7 @@ async def list_files(
 
 
 def _get(svc: Services, file_id: str) -> dict[str, Any]:
-    row = svc.db.get("files", file_id)
+    row = svc.db.get("files", file_id) or result_files.materialise(svc, file_id)
     if row is None:
         raise not_found(f"No such File object: {file_id}", param="id")
     return row

@@ -15,6 +15,7 @@ from localbackend.server.edge import EdgeRoute
 from localbackend.server.errors import bad_request, not_found
 from localbackend.server.fine_tuning_schema import CreateJobRequest, Hyperparameters
 from localbackend.server.pagination import check_limit, list_page
+from localbackend.server.result_files import result_file_ids
 from localbackend.server.state import Services, Svc
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"], route_class=EdgeRoute)
@@ -37,7 +38,7 @@ def job_object(row: dict[str, Any]) -> dict[str, Any]:
         "finished_at": row["finished_at"],
         "hyperparameters": hyper,
         "organization_id": "local",
-        "result_files": [],
+        "result_files": result_file_ids(row),
         "seed": row["seed"],
         "trained_tokens": row["trained_tokens"],
         "estimated_finish": row["estimated_finish"],

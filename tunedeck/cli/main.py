@@ -10,7 +10,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tunedeck import __version__
-from tunedeck.cli import advise, chat, data, demo, deploy, endpoints, infra, jobs, models, preferences, profile, serve
+from tunedeck.cli import (
+    advise,
+    chat,
+    data,
+    demo,
+    deploy,
+    endpoints,
+    infra,
+    jobs,
+    migrate,
+    models,
+    preferences,
+    profile,
+    serve,
+)
 from tunedeck.cli.context import state
 from tunedeck.cli.errorpath import execute
 from tunedeck.cli.eval import app as eval_app
@@ -38,6 +52,7 @@ app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 app.add_typer(eval_app, name="eval")
 app.command("advise")(advise.advise)
+app.add_typer(migrate.app, name="migrate")
 
 
 def _version(value: bool) -> None:
