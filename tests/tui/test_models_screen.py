@@ -24,11 +24,21 @@ from providers.base import (
 )
 from providers.errors import NotSupportedError, UnavailableError
 from tests.core.fakes import T0
-from tests.tui.conftest import FAST_MONITOR, LocalFake, record_notifications, screen_text, settle, write_config
+from tests.tui.conftest import (
+    FAST_MONITOR,
+    LocalFake,
+    record_notifications,
+    screen_text,
+    settle,
+    submit,
+    tiny_dataset,
+    write_config,
+)
 from tests.tui.still import still_app
 from tui.app import TunedeckApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.endpoints import EndpointsScreen
+from tui.screens.job_detail import JobDetailScreen
 from tui.screens.models import ModelsScreen
 from tui.screens.type_to_confirm import TypeToConfirmScreen
 from tui.widgets.endpoint_table import EndpointTable
@@ -274,6 +284,26 @@ async def test_p_on_endpoints_goes_to_models(mworkspace: Workspace) -> None:
         await settle(pilot, lambda: isinstance(app.screen, EndpointsScreen))
         await pilot.press("p")
         await settle(pilot, lambda: isinstance(app.screen, ModelsScreen), what="the models screen")
+
+
+async def test_p_on_the_job_detail_deploys_its_model(mworkspace: Workspace, mfake: ModelsFake, tmp_path: Path) -> None:
+    job = submit(mworkspace, tiny_dataset(tmp_path))
+    model = f"ft:smollm2-135m-instruct:{job.provider_job_id}"
+    app = TunedeckApp(mworkspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: model in str(app.jobs_seen.get(job.id)), what="the tuned model")
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        detail = app.screen
+        assert isinstance(detail, JobDetailScreen)
+        await settle(pilot, lambda: detail.job is not None and detail.job.fine_tuned_model == model)
+        await pilot.press("p")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the rate confirmation")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen) and model in dialog.title_text and "$1.38/hour" in str(dialog.body)
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+    assert mfake.deployed == []
 
 
 def test_snapshot_80x24(snap_compare: Callable[..., bool], isolated_home: Path) -> None:
