@@ -48,7 +48,8 @@ def _dedicated(endpoint: Any) -> bool:
 def serving_endpoint(config: VertexConfig, model: str) -> Any | None:
     """The dedicated endpoint serving `model` (an endpoint name, a serving copy's registry name, or the gs://
     folder of tuned weights a deployment serves), or None when it is not one: a Gemini model, served per token
-    through google-genai. Only endpoints with dedicated resources count: a tuned Gemini model's endpoint has none."""
+    through google-genai. Only endpoints with dedicated resources count: a tuned Gemini model's endpoint has none.
+    Weights that nothing serves raise NotFoundError saying to deploy them."""
     from google.api_core import exceptions as core
 
     client = endpoints.endpoint_client(config)
@@ -72,6 +73,12 @@ def serving_endpoint(config: VertexConfig, model: str) -> Any | None:
                 served = registry.get_model(name=_unversioned(deployed.model))
                 if f"--model={wanted}" in {a.rstrip("/") for a in served.container_spec.args}:
                     return endpoint
+        # Weights in a bucket answer nothing by themselves; google-genai would only say it cannot parse the name.
+        raise errors.NotFoundError(
+            f"{model} is not deployed on any endpoint of this project, so nothing serves it.",
+            f"Deploy it first: `tunedeck endpoints deploy {model}` (it shows the hourly rate and asks).",
+            provider="vertex",
+        )
     return None
 
 

@@ -71,6 +71,12 @@ def test_a_deployed_open_model_answers_through_predict_in_the_chat_format(
     assert len(fake.predict_requests) == 4
 
 
+def test_weights_that_nothing_serves_say_to_deploy_them(fake: FakeVertex, vertex: VertexProvider) -> None:
+    with pytest.raises(errors.NotFoundError, match="not deployed") as caught:
+        list(vertex.chat("gs://b/tunedeck/tuned-models/tdk-x/postprocess/node-0/checkpoints/final", []))
+    assert "tunedeck endpoints deploy gs://b/" in caught.value.hint and fake.predict_requests == []
+
+
 def test_a_tuned_gemini_model_still_streams_through_google_genai(fake: FakeVertex, vertex: VertexProvider) -> None:
     from google.cloud import aiplatform_v1 as v1
 
