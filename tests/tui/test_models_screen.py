@@ -95,15 +95,23 @@ class ModelsFake(LocalFake):
         return Deployment(plan, endpoint, "1", plan.model, (CreatedResource("endpoint", endpoint),))
 
 
-def models_fake() -> ModelsFake:
+def models_fake(*, served: bool = False) -> ModelsFake:
+    """Three tuned models: one of ours (deployable), a foreign one, and a per-token one of ours. `served`: a
+    fourth of ours already deployed on a dedicated endpoint (the still life of the snapshot and README)."""
     ours = {MANAGED_BY_LABEL: "tunedeck"}
-    return ModelsFake(
+    fake = ModelsFake(
         models=[
             ModelInfo(OURS_ID, "local", "tunedeck-test", T0, "2027-05-01", True, "llama-3.1-8b", "job-1", ours),
             ModelInfo(THEIRS_ID, "local", "research-team", T0 - timedelta(days=3), None, True, "qwen3-8b"),
             ModelInfo(GEMINI_ID, "local", "tunedeck-test", T0, None, True, "gemini-2.0-flash", "job-2", ours),
         ]
     )
+    if served:
+        name = "projects/p/locations/us-central1/models/legal-tone@1"
+        fake.models.append(ModelInfo(name, "local", "tunedeck-test", T0, None, True, "gemma-3-4b-it", "job-3", ours))
+        fake.endpoints["tdk-4417"] = Endpoint("tdk-4417", "local", "tdk-4417", name, 1.21, "g2-standard-12 + L4", 1,
+                                              T0, None, ours)  # fmt: skip
+    return fake
 
 
 @pytest.fixture
@@ -308,11 +316,11 @@ async def test_p_on_the_job_detail_deploys_its_model(mworkspace: Workspace, mfak
 
 def test_snapshot_80x24(snap_compare: Callable[..., bool], isolated_home: Path) -> None:
     write_config(isolated_home, "")
-    fake = models_fake()
+    fake = models_fake(served=True)
     app = still_app(Workspace.open(provider_factory=lambda name: fake))
 
     async def run_before(pilot: object) -> None:
-        await open_models(app, pilot)
+        await open_models(app, pilot, rows=4)
         await pilot.pause(0.2)  # type: ignore[attr-defined]
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
