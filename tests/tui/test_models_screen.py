@@ -59,6 +59,7 @@ class ModelsFake(LocalFake):
     models: list[ModelInfo] = field(default_factory=list)
     list_failure: Exception | None = None
     deployed: list[str] = field(default_factory=list)
+    deploy_failure: Exception | None = None
 
     def list_models(self) -> list[ModelInfo]:
         if self.list_failure is not None:
@@ -72,6 +73,13 @@ class ModelsFake(LocalFake):
     def plan_deployment(self, spec: DeploySpec) -> DeploymentPlan:
         if spec.model.startswith("tunedModels/"):
             raise NotSupportedError(f"{spec.model} is served per token: there is nothing to deploy.", provider="local")
+        if spec.model.startswith("ft:"):  # the local backend's kind: loading it is free
+            return DeploymentPlan(self.name, spec.model, spec.deploy_key, hourly_rate_usd=0.0, rate_note="free")
+        if "unpriced" in spec.model:
+            return DeploymentPlan(
+                self.name, spec.model, spec.deploy_key, hourly=True, machine_type="a3-highgpu-8g",
+                rate_note="a3-highgpu-8g: tunedeck's rate table has no figure for it, so the hourly cost is unknown",
+            )  # fmt: skip
         return DeploymentPlan(
             provider=self.name, model=spec.model, deploy_key=spec.deploy_key, base_model="llama-3.1-8b", hourly=True,
             machine_type="g2-standard-8", accelerator_type="NVIDIA_L4", accelerator_count=1, hourly_rate_usd=1.38,
@@ -89,6 +97,8 @@ class ModelsFake(LocalFake):
             progress("deploying on g2-standard-8")
         if created:
             created(CreatedResource("endpoint", endpoint))
+        if self.deploy_failure is not None:
+            raise self.deploy_failure
         self.endpoints[endpoint] = Endpoint(endpoint, self.name, endpoint, plan.model, 1.38, "g2-standard-8", 1, T0,
                                             None, {MANAGED_BY_LABEL: "tunedeck"})  # fmt: skip
         self.deployed.append(plan.model)
@@ -201,6 +211,51 @@ async def test_p_declined_creates_nothing(mworkspace: Workspace, mfake: ModelsFa
             await settle(pilot, lambda: isinstance(app.screen, ModelsScreen))
         await settle(pilot, lambda: sum(n.title == "Deploy cancelled" for n in notes) == 2)
     assert mfake.deployed == [] and mworkspace.store.list_deployments() == [] and mfake.endpoints == {}
+
+
+async def test_an_unknown_rate_is_said_plainly(mworkspace: Workspace, mfake: ModelsFake) -> None:
+    unpriced = "projects/p/locations/us-central1/models/unpriced-70b@1"
+    mfake.models.append(ModelInfo(unpriced, "local", "tunedeck-test", T0, None, True, "llama-3.3-70b", "", {}))
+    app = TunedeckApp(mworkspace, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_models(app, pilot, rows=4)
+        select(table, f"local:{unpriced}")
+        await pilot.press("p")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the rate confirmation")
+        body = str(app.screen.body)  # type: ignore[attr-defined]
+        assert "rate:         UNKNOWN" in body and "the hourly rate is unknown" in body.lower()
+        assert "It bills an unknown rate until it is torn down." in body
+        await pilot.press("n")
+
+
+async def test_a_local_model_is_loaded_without_a_rate_to_agree_to(mworkspace: Workspace, mfake: ModelsFake) -> None:
+    local = "ft:smollm2-135m-instruct:helpdesk"
+    mfake.models.append(ModelInfo(local, "local", "tunedeck", T0, None, True, "smollm2-135m-instruct", "", {}))
+    app = TunedeckApp(mworkspace, live=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        notes = record_notifications(app)
+        table = await open_models(app, pilot, rows=4)
+        select(table, f"local:{local}")
+        await pilot.press("p")
+        await settle(pilot, lambda: any(n.title == "Deployed" for n in notes), what="the load")
+        assert not any(isinstance(s, ConfirmScreen) for s in app.screen_stack) and mfake.deployed == [local]
+
+
+async def test_a_deploy_that_fails_says_why_and_what_it_left(mworkspace: Workspace, mfake: ModelsFake) -> None:
+    mfake.deploy_failure = UnavailableError("No L4 capacity in us-central1.", "Try another region.", provider="local")
+    app = TunedeckApp(mworkspace, live=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        notes = record_notifications(app)
+        table = await open_models(app, pilot)
+        select(table, OURS)
+        await pilot.press("p", "y")
+        await settle(pilot, lambda: any(n.severity == "error" for n in notes), what="the failure")
+        failure = next(n for n in notes if n.severity == "error")
+        assert "No L4 capacity" in failure.title and failure.message == "Try another region."
+        await settle(pilot, lambda: "p retries" in table.get_row(OURS)[3].plain, what="the row's mark")
+        assert "No L4 capacity" in screen_text(app)  # the status line says it too
+    (record,) = mworkspace.store.list_deployments()
+    assert record.state == "failed" and record.resources == [("endpoint", f"ep-{record.id}")]
 
 
 async def test_a_per_token_model_has_nothing_to_deploy(mworkspace: Workspace, mfake: ModelsFake) -> None:
