@@ -73,7 +73,7 @@ class ModelsFake(LocalFake):
     def plan_deployment(self, spec: DeploySpec) -> DeploymentPlan:
         if spec.model.startswith("tunedModels/"):
             raise NotSupportedError(f"{spec.model} is served per token: there is nothing to deploy.", provider="local")
-        if spec.model.startswith("ft:"):  # the local backend's kind: loading it is free
+        if spec.model.startswith("smollm2"):  # a model the local backend loads: free
             return DeploymentPlan(self.name, spec.model, spec.deploy_key, hourly_rate_usd=0.0, rate_note="free")
         if "unpriced" in spec.model:
             return DeploymentPlan(
@@ -229,7 +229,7 @@ async def test_an_unknown_rate_is_said_plainly(mworkspace: Workspace, mfake: Mod
 
 
 async def test_a_local_model_is_loaded_without_a_rate_to_agree_to(mworkspace: Workspace, mfake: ModelsFake) -> None:
-    local = "ft:smollm2-135m-instruct:helpdesk"
+    local = "smollm2-135m-instruct-helpdesk"
     mfake.models.append(ModelInfo(local, "local", "tunedeck", T0, None, True, "smollm2-135m-instruct", "", {}))
     app = TunedeckApp(mworkspace, live=False)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
