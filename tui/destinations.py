@@ -62,6 +62,12 @@ def _profiles(deck: Deck) -> Screen[None]:
     return ProfilesScreen(deck)
 
 
+def _models(deck: Deck) -> Screen[None]:
+    from tui.screens.models import ModelsScreen
+
+    return ModelsScreen(deck)
+
+
 def _infra(deck: Deck) -> Screen[None]:
     from tui.screens.infra import InfraScreen
 
@@ -79,6 +85,7 @@ DESTINATIONS: tuple[Destination, ...] = (
                 ("play", "pg", "chat")),
     Destination("profiles", "Profiles", "system prompts, few-shot examples and remembered facts", _profiles,
                 ("profile",)),
+    Destination("models", "Models", "every tuned model: deploy (p) or delete (x) one", _models, ("model", "m")),
     Destination("infra", "Infra", "the Pulumi stack: plan, up, refresh, destroy", _infra, ("stack", "pulumi")),
 )  # fmt: skip
 

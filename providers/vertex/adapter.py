@@ -25,7 +25,7 @@ from providers.base import (
     TuningSpec,
 )
 from providers.capabilities import CAPABILITIES
-from providers.vertex import deploy, endpoints, gcs, labels, open_models, registry, tuning
+from providers.vertex import deploy, endpoints, gcs, labels, open_chat, open_models, registry, tuning
 from providers.vertex.config import VertexConfig
 from providers.vertex.google_errors import boundary
 
@@ -42,6 +42,8 @@ class VertexProvider:
         self.config = config
         self.rate_overrides = rate_overrides
         self._genai: genai.Client | None = None
+        self._open_endpoints: dict[str, Any] = {}
+        """model → the dedicated endpoint serving it, once found (chats in a session skip the look-up)."""
 
     def close(self) -> None:
         # google-genai's Client holds an httpx client; the aiplatform clients are made per call.
@@ -155,6 +157,17 @@ class VertexProvider:
     def chat(
         self, model: str, messages: list[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.0
     ) -> Iterator[ChatChunk]:
+        """A tuned Gemini model answers Gemini's API (google-genai, streamed); an open model tunedeck deployed on
+        a dedicated endpoint answers the vLLM container's chat format (see `open_chat` for why that shape)."""
+        with boundary():
+            endpoint = self._open_endpoints.get(model) or open_chat.serving_endpoint(self.config, model)
+        if endpoint is not None:
+            self._open_endpoints[model] = endpoint
+            with boundary():
+                yield from open_chat.chat(
+                    self.config, endpoint, messages, max_tokens=max_tokens, temperature=temperature
+                )
+            return
         from google.genai import types  # deferred: loaded with the client
 
         system = "\n\n".join(m.content for m in messages if m.role == "system")

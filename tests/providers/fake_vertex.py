@@ -1,6 +1,7 @@
 """A loopback Vertex AI REST server for tests, speaking the documented JSON shapes built from the SDKs' own types:
 google-genai's `types.TuningJob` (camelCase JSON) for tuning jobs and generation, aiplatform_v1's protobuf
-messages for the Model Registry, endpoints and long-running operations (see `fake_vertex_registry`).
+messages for the Model Registry, endpoints and long-running operations (see `fake_vertex_registry`), and
+`endpoints.predict` in the vLLM container's chat format for deployed open models (see `fake_vertex_predict`).
 
 As strict as Vertex where the adapter could otherwise get away with something the real API refuses:
 - `tuningJobs.list` pages (at most `max_page_size` per page, whatever `pageSize` asks) in no particular order;
@@ -26,6 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from tests.providers.fake_vertex_predict import predict
 from tests.providers.fake_vertex_registry import LOC, RegistryState, rpc_error
 from tests.providers.stub_http import serve_on_loopback
 
@@ -44,6 +46,8 @@ class FakeVertex(RegistryState):
     tune_requests: list[dict[str, Any]] = field(default_factory=list)
     list_queries: list[dict[str, list[str]]] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
+    predict_requests: list[dict[str, Any]] = field(default_factory=list)
+    """Bodies of accepted `endpoints.predict` calls (chat with a deployed open model)."""
     fail_next: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
     """(HTTP status, google.rpc status name, headers) answered to the next requests, in order."""
     reply_words: list[str] = field(default_factory=lambda: ["Tuned", " hello"])
@@ -96,6 +100,9 @@ class FakeVertex(RegistryState):
                 if name not in self.jobs:
                     return 404, rpc_error(404, "NOT_FOUND", f"TuningJob {name} not found")
                 return self._cancel(name) if m["verb"] else (200, self._get_job(name))
+            if method == "POST" and re.fullmatch(LOC + r"/endpoints/[^/:]+:predict", path):
+                endpoint = self.endpoints.get(path.removesuffix(":predict"))
+                return predict(endpoint, body, self.reply_words, self.predict_requests)
             answer = self.handle_registry(method, path, query, body)
         if answer is not None:
             return answer  # type: ignore[no-any-return]

@@ -29,7 +29,7 @@ DEFAULT_IDLE_S = 30 * 60
 
 class EndpointsScreen(TableScreen):
     TITLE_TEXT = "Endpoints"
-    SPENDS = frozenset({"test_endpoint", "teardown", "teardown_idle", "autostop"})
+    SPENDS = frozenset({"test_endpoint", "teardown", "teardown_idle", "autostop", "deploy"})
     ROW_ACTIONS = ("test_endpoint", "teardown", "autostop")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -59,6 +59,13 @@ class EndpointsScreen(TableScreen):
             "autostop",
             id="endpoints.autostop",
             tooltip="Set or clear the idle auto-teardown of the selected endpoint",
+        ),
+        Binding(
+            "p",
+            "deploy",
+            "deploy",
+            id="endpoints.deploy",
+            tooltip="Deploy a tuned model: pick it on :models, then p there shows the hourly rate and asks",
         ),
         Binding("slash", "filter", "filter", id="endpoints.filter", tooltip="Filter the endpoints"),
         Binding(
@@ -155,7 +162,7 @@ class EndpointsScreen(TableScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)
-        if not allowed or not self.is_mounted or action not in self.SPENDS or action == "teardown_idle":
+        if not allowed or not self.is_mounted or action not in self.ROW_ACTIONS:
             return allowed
         # With a row selected the key always answers (a foreign endpoint says why it is left alone).
         return True if self.table.selected else None
@@ -288,6 +295,16 @@ class EndpointsScreen(TableScreen):
             self.table.mark(message.key, row.status, row.status_style)
         limit = f"after {fmt.span(message.idle_s)} idle" if message.idle_s else "off"
         self.notify(f"{message.key}: auto-teardown {limit}.", title="Endpoints")
+
+    def action_deploy(self) -> None:
+        # Deploying starts from a tuned model, and :models is where they are listed (with where each is served
+        # already): p there runs the same confirmation. One list of models, not a second copy in a picker.
+        if self.refused("deploy"):
+            return
+        go_to = getattr(self.app, "go_to", None)
+        if callable(go_to):
+            go_to("models")
+            self.app.notify("Select the model to deploy and press p.", title="Deploy")
 
     def action_refresh(self) -> None:
         self.post_message(InventoryRequested())

@@ -28,7 +28,7 @@ from tunedeck.store import JobRecord, StateChange, Submission
 
 class JobDetailScreen(DeckScreen):
     TITLE_TEXT = "Job"
-    SPENDS = frozenset({"cancel_job", "test_checkpoint"})
+    SPENDS = frozenset({"cancel_job", "test_checkpoint", "deploy_model"})
     ROW_ACTIONS = ("cancel_job", "test_checkpoint")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -39,6 +39,7 @@ class JobDetailScreen(DeckScreen):
             tooltip="Test the selected checkpoint in a chat",
         ),
         Binding("c", "cancel_job", "cancel", id="job.cancel", tooltip="Cancel this job (asks first)"),
+        Binding("p", "deploy_model", "deploy", id="job.deploy", tooltip="Deploy this job's tuned model (asks first)"),
         Binding("ctrl+r", "reload", "reload", show=False, id="job.reload", tooltip="Read the job again from the store"),
     ]
 
@@ -192,6 +193,17 @@ class JobDetailScreen(DeckScreen):
                 self.cancel(job.id)
 
         self.app.push_screen(ConfirmScreen("Cancel this job?", body, "Cancel job", cancel_label="Keep it"), chosen)
+
+    def action_deploy_model(self) -> None:
+        from tui.screens.deploy_flow import start_deploy
+
+        job = self.job
+        if job is None or self.refused("deploy_model"):
+            return
+        if not job.fine_tuned_model:
+            self.notify(f"Job {job.id} is {job.display_state}: it has no tuned model to deploy.", severity="warning")
+            return
+        start_deploy(self.app, self.deck, job.fine_tuned_model, job.provider)
 
     @work(thread=True, exclusive=True, group="job-cancel", exit_on_error=False)
     def cancel(self, job_id: str) -> None:

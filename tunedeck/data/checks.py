@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 
+from tunedeck.data.formats import DatasetFormat
 from tunedeck.data.issues import Code, Issue, issue
 from tunedeck.data.model import Example
 from tunedeck.data.rules import ProviderRules
@@ -43,7 +44,7 @@ def is_degenerate(text: str) -> bool:
 def check_example(example: Example, line: int, rules: ProviderRules) -> list[Issue]:
     """Errors that make the example useless or rejected, and warnings about its quality."""
     problems: list[Issue] = []
-    learn = "model" if rules.provider == "vertex" else "assistant"
+    learn = "model" if rules.native_format is DatasetFormat.VERTEX else "assistant"  # the role as the file names it
     if not example.messages:
         problems.append(issue(line, Code.EMPTY_CONVERSATION, "The conversation has no user or assistant turns."))
         return problems

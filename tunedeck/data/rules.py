@@ -83,9 +83,37 @@ RULES: dict[Provider, ProviderRules] = {
 }
 
 
-def rules_for(provider: str) -> ProviderRules:
+VERTEX_OPEN_MODEL = ProviderRules(
+    provider="vertex",
+    # Open-model tuning on Vertex reads turn-based chat (`messages` with system/user/assistant turns), not
+    # Gemini's `contents`; tunedeck converts a file in Vertex's Gemini format to it before upload, so both pass.
+    native_format=DatasetFormat.OPENAI_CHAT,
+    accepted_formats=frozenset({DatasetFormat.OPENAI_CHAT, DatasetFormat.VERTEX}),
+    min_examples=1,
+    default_model="",
+    # Supervised tuning learns the assistant's reply: an example must end on one.
+    must_end_on_learned_turn=True,
+    token_method="chars/4",
+    token_note="estimate: characters ÷ 4 (the open model's own tokenizer is not downloaded); real counts differ",
+    # Each model's max sequence length lives with the list of open models (providers/vertex/open_models.toml),
+    # below this layer: no limit is claimed here rather than a guessed one.
+    token_limits={},
+    default_token_limit=None,
+)
+
+
+def is_vertex_open_model(model: str | None) -> bool:
+    """Model Garden ids (`publisher/family@model`, e.g. `meta/llama3_1@llama-3.1-8b-instruct`) are open models;
+    Gemini ids are bare names (the same rule as the Vertex adapter's)."""
+    return bool(model) and "/" in str(model) and "@" in str(model) and not str(model).startswith("projects/")
+
+
+def rules_for(provider: str, model: str | None = None) -> ProviderRules:
+    """The provider's rules; on Vertex an open model's (its chat format) when `model` is one."""
     if provider not in RULES:
         raise UsageError(f"Unknown provider {provider!r}.", f"Choose one of: {', '.join(PROVIDERS)}.")
+    if provider == "vertex" and is_vertex_open_model(model):
+        return VERTEX_OPEN_MODEL
     return RULES[provider]
 
 

@@ -51,7 +51,11 @@ class ValidationReport(BaseModel):
 
 def _token_setup(provider: str, model: str, encoding: str | None) -> tuple[str | None, str, bool]:
     """(tiktoken encoding or None for chars/4, description, is an estimate)."""
-    rules = rules_for(provider)
+    rules = rules_for(provider, model)
+    if rules.token_method == "chars/4" and rules.native_format is not DatasetFormat.VERTEX:  # a Vertex open model
+        if encoding:
+            return encoding, f"estimate: {encoding} counts stand in for the open model's tokenizer", True
+        return None, rules.token_note, True
     if provider == "vertex":
         if encoding:
             return encoding, f"estimate: {encoding} counts stand in for Gemini tokens", True
@@ -95,7 +99,7 @@ def validate_file(
     `max_per_code`: list at most this many issues of one code (all are counted); None lists all.
     """
     path = Path(path)
-    rules = rules_for(provider)
+    rules = rules_for(provider, model)
     # The provider's own spelling when the name is a listed base model in another case ("SmolLM2-135M-Instruct");
     # any other name is kept: the data commands count and price models a provider added since, too.
     model = (canonical_name(provider, model, settings) or model) if model else rules.default_model
