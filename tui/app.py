@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
@@ -392,25 +393,23 @@ def _open_default() -> Workspace:
 
 
 def _binding_ids() -> set[str]:
-    """Every binding id a user may rebind (screen modules are imported here, off the UI thread)."""
-    from tui.keys import binding_ids
-    from tui.screens.autostop import AutostopScreen
-    from tui.screens.chat import ChatScreen
-    from tui.screens.command_line import CommandLineScreen
-    from tui.screens.confirm import ConfirmScreen
-    from tui.screens.dataset_output import ConvertScreen, SplitScreen
-    from tui.screens.datasets import DatasetsScreen
-    from tui.screens.endpoints import EndpointsScreen
-    from tui.screens.help import HelpScreen
-    from tui.screens.infra import InfraScreen
-    from tui.screens.job_detail import JobDetailScreen
-    from tui.screens.jobs import JobsScreen
-    from tui.screens.playground import PlaygroundScreen
-    from tui.screens.profiles import ProfilesScreen
-    from tui.screens.wizard import WizardScreen
-    from tui.widgets.filter_bar import FilterBar
+    """Every binding id a user may rebind: the app's and those of every screen and widget under tui/ (their modules
+    are imported here, off the UI thread, so a screen added later needs no entry here)."""
+    import importlib
+    import pkgutil
 
-    classes = (TunedeckApp, JobsScreen, JobDetailScreen, EndpointsScreen, ConfirmScreen, AutostopScreen, ChatScreen,
-               CommandLineScreen, HelpScreen, FilterBar, WizardScreen, DatasetsScreen, ConvertScreen, SplitScreen,
-               PlaygroundScreen, ProfilesScreen, InfraScreen)  # fmt: skip
+    import tui.screens
+    import tui.widgets
+    from tui.keys import binding_ids
+
+    for package in (tui.screens, tui.widgets):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    classes: list[type[Any]] = [TunedeckApp]
+    pending: list[type[Any]] = [DOMNode]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("tui.") and "BINDINGS" in vars(cls):
+            classes.append(cls)
     return binding_ids(cls.BINDINGS for cls in classes)

@@ -134,3 +134,17 @@ def test_now_is_utc() -> None:
     from tui.deck import utc_clock
 
     assert utc_clock().tzinfo is UTC and abs((utc_clock() - datetime.now(UTC)).total_seconds()) < 5
+
+
+def test_every_screen_s_bindings_can_be_rebound() -> None:
+    """The ids `[keys]` accepts come from every screen and widget under tui/, so a new screen's keys (`:models`'
+    deploy, the job page's deploy) are rebindable without a list to keep up to date."""
+    from tui.app import _binding_ids
+    from tui.destinations import DESTINATIONS
+
+    ids = _binding_ids()
+    assert {"models.deploy", "models.delete", "job.deploy", "app.quit", "wizard.next", "playground.tie"} <= ids
+    prefixes = {i.split(".")[0] for i in ids}
+    prefix_of = {"new": "wizard"}  # the screens whose id prefix is not their `:` name
+    for destination in DESTINATIONS:  # each screen `:` reaches has at least one rebindable key
+        assert prefix_of.get(destination.name, destination.name) in prefixes, destination.name
