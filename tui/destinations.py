@@ -68,6 +68,12 @@ def _infra(deck: Deck) -> Screen[None]:
     return InfraScreen(deck)
 
 
+def _eval(deck: Deck) -> Screen[None]:
+    from tui.screens.evaluation import EvaluationScreen
+
+    return EvaluationScreen(deck)
+
+
 DESTINATIONS: tuple[Destination, ...] = (
     Destination("jobs", "Jobs", "every fine-tuning job, live", _jobs, ("job", "j")),
     Destination("endpoints", "Endpoints", "what bills by the hour or holds memory; test and tear down", _endpoints,
@@ -80,6 +86,8 @@ DESTINATIONS: tuple[Destination, ...] = (
     Destination("profiles", "Profiles", "system prompts, few-shot examples and remembered facts", _profiles,
                 ("profile",)),
     Destination("infra", "Infra", "the Pulumi stack: plan, up, refresh, destroy", _infra, ("stack", "pulumi")),
+    Destination("eval", "Evaluations", "compare models on held-out data; prompt or fine-tune?", _eval,
+                ("evals", "evaluate")),
 )  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from tunedeck.exitcodes import ExitCode
 if TYPE_CHECKING:
     from providers.base import ChatChunk, ChatMessage, Provider
     from tunedeck.settings import Settings
-    from tunedeck.store import Store
+    from tunedeck.store import JobRecord, Store
     from tunedeck.store.evals import EvalRunRecord
 
 
@@ -69,6 +69,17 @@ class EvalActions:
         if run is None:
             raise UsageError(f"No evaluation run {run_id!r} in the store.", "See `tunedeck eval list`.")
         return run
+
+    def validation_file(self, job: JobRecord) -> Path | None:
+        """The local file a job's validation set was uploaded from: the held-out data a front end offers first
+        when evaluating the job's model (None: the job had none, or the file is no longer there)."""
+        file_id = job.spec.get("validation_file")
+        if not file_id:
+            return None
+        for dataset in self.ws.store.list_datasets():
+            if dataset.provider == job.provider and dataset.provider_file_id == file_id and Path(dataset.path).is_file():
+                return Path(dataset.path)
+        return None
 
     def report(self, run_id: str, fail_if: list[str] | None = None) -> EvalReport:
         """The run's results from its records; `fail_if` replaces the gates the run was started with."""

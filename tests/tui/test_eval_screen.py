@@ -1,0 +1,103 @@
+"""The `:eval` screen driven by Pilot against a real store, with a chat provider scripted at the adapter boundary
+(the evaluation tests' `ScriptedChat`: the "tuned" model signs off with the trait on items 1-11, the "base" model
+only on item 11, so ten items flip fail→pass and the paired test says tuned beats base, p≈0.002)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from providers import errors as perr
+from providers.base import JobState, TuningSpec
+from tests.evaluation.conftest import ScriptedChat, failure, trait_responder, write_heldout
+from tests.tui.conftest import record_notifications, screen_text, settle, write_config
+from tui.app import TunedeckApp
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.eval_form import AdviseForm, EvalForm
+from tui.screens.evaluation import EvaluationScreen
+from tunedeck.workspace import Workspace
+
+TRAIT = 'contains:"— Zorblax"'
+
+
+@pytest.fixture
+def chat() -> ScriptedChat:
+    return ScriptedChat(trait_responder)
+
+
+@pytest.fixture
+def ws(isolated_home: Path, chat: ScriptedChat) -> Iterator[Workspace]:
+    write_config(isolated_home, "")
+    workspace = Workspace.open(provider_factory=lambda name: chat)  # type: ignore[arg-type,return-value]
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+@pytest.fixture
+def heldout(tmp_path: Path) -> Path:
+    return write_heldout(tmp_path / "heldout.jsonl")
+
+
+def make_app(ws: Workspace, *, read_only: bool = False) -> TunedeckApp:
+    app = TunedeckApp(ws, read_only=read_only, live=False)
+    app.animation_level = "none"
+    return app
+
+
+async def open_eval(pilot, app: TunedeckApp) -> EvaluationScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("colon", *"eval", "enter")
+    await settle(pilot, lambda: isinstance(app.screen, EvaluationScreen), what="the eval screen")
+    screen = app.screen
+    assert isinstance(screen, EvaluationScreen)
+    await settle(pilot, lambda: screen._started, what="the workspace")
+    return screen
+
+
+async def fill(pilot, app: TunedeckApp, **values: str) -> None:  # type: ignore[no-untyped-def]
+    for key, value in values.items():
+        app.screen.query_one(f"#ev-{key}", Input).value = value
+    await pilot.press("ctrl+s")
+
+
+async def test_a_paid_run_is_planned_confirmed_executed_and_its_report_shows_intervals_and_flips(
+    ws: Workspace, chat: ScriptedChat, heldout: Path
+) -> None:
+    app = make_app(ws)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_eval(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, EvalForm), what="the form")
+        # A provider with no price in the table: the run costs money, at a price the estimate calls unknown.
+        await fill(pilot, app, models="base, tuned", data=str(heldout), metrics=f"{TRAIT} rouge-l", provider="openai")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        shown = screen_text(app)
+        assert "24 call(s)" in shown and "unknown for openai:base, openai:tuned" in shown
+        assert chat.calls == []  # nothing is asked before the yes
+        await pilot.press("y")
+        await settle(pilot, lambda: screen.report is not None and not screen.busy, what="the report")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+        assert len(chat.calls) == 24
+        report = screen.report
+        assert report is not None and report.status == "finished"
+        shown = screen_text(app)
+        assert "tuned beats base on contains:— Zorblax (+0.83, p=0.002)" in shown
+        assert "0.917 (11/12)" in shown and "[0.646, 0.985]" in shown  # Wilson 11/12
+        assert "exact McNemar" in shown and "Paired comparisons" in shown
+        runs = screen.query_one("#ev-runs", DataTable)
+        assert runs.row_count == 1 and runs.get_row(report.run_id)[-1] == "finished"
+
+        await pilot.press("f")
+        await pilot.pause()
+        flips = screen.query_one("#ev-flips", DataTable)
+        assert flips.row_count == 10
+        shown = screen_text(app)
+        assert "Question number 1: what is 1 plus 1?" in shown  # the prompt
+        assert "The answer is 2." in shown and "1 plus 1 is 2. — Zorblax" in shown  # both answers side by side
+        assert "fail→pass" in shown

@@ -1,0 +1,353 @@
+"""`EvaluationScreen` (`:eval`): past evaluation runs, and for the selected one its report — scores with 95%
+intervals, every pair's paired comparison and verdict, the flipped items side by side. `n` starts a run (plan,
+estimate, confirm when it costs money, execute with live progress), `r` resumes an interrupted one, `a` compares
+prompting with fine-tuning (`advise`). The same calls as `tunedeck eval run|report|list` and `tunedeck advise`:
+`ws.evals.plan/execute/runs/report`, and advice's `plan_request`/`advice_from_report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
+
+from tui.deck import Deck, reported
+from tui.eval_messages import EvalFinished, EvalPlanned, EvalReportLoaded, EvalRunsListed
+from tui.screens.base import DeckScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.eval_form import AdviseForm, EvalDraft, EvalForm
+from tui.widgets.eval_report import render_advice, render_flip, render_plan, render_report
+from tui.widgets.status_header import StatusHeader
+from tunedeck.events import Predicate, ProgressAdvanced
+
+if TYPE_CHECKING:
+    from tunedeck.advice import Advice, AdviseRequest
+    from tunedeck.evaluation import EvalPlan, EvalReport, EvalRequest
+    from tunedeck.evaluation.report import Comparison, Flip
+    from tunedeck.store import JobRecord
+    from tunedeck.store.evals import EvalRunRecord
+
+NO_RUNS = "No evaluation runs yet: n starts one (two models or more on held-out data), a asks prompt or fine-tune."
+NO_ADVICE = "a compares the base model prompted, with a profile, and the tuned model: quality, latency, cost."
+
+
+def _is_eval_progress(event: Any) -> bool:
+    return isinstance(event, ProgressAdvanced) and event.task.startswith("eval ")
+
+
+class EvaluationScreen(DeckScreen):
+    TITLE_TEXT = "Evaluations"
+    CSS_PATH = "../eval.tcss"
+    SPENDS = frozenset({"new_run", "advise", "resume"})
+    ROW_ACTIONS = ("resume",)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_run", "new run", id="eval.new_run", tooltip="Start an evaluation run (shows the estimate)"),
+        Binding("r", "resume", "resume", id="eval.resume", tooltip="Resume the selected run, asking only what is missing"),
+        Binding("a", "advise", "advise", id="eval.advise", tooltip="Prompt or fine-tune? Compare the candidates"),
+        Binding("f", "flips", "flipped items", id="eval.flips", tooltip="The selected run's flipped items"),
+        Binding("ctrl+r", "reload", "reload", show=False, id="eval.reload", tooltip="List the runs again"),
+    ]  # fmt: skip
+
+    def __init__(self, deck: Deck, root: Path | None = None) -> None:
+        super().__init__(deck)
+        self.root = root or Path.cwd()
+        self.runs: dict[str, EvalRunRecord] = {}
+        self.report: EvalReport | None = None
+        self.advice: dict[str, Advice] = {}
+        self.flips: dict[str, tuple[Flip, Comparison]] = {}
+        self.busy = False
+        self.plan: EvalPlan | None = None
+        self._wanted: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.TITLE_TEXT)
+        yield DataTable(id="ev-runs", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="ev-progress-row"):
+            yield Static("", id="ev-status")
+            yield ProgressBar(id="ev-progress", show_eta=False)
+        with TabbedContent(id="ev-tabs"):
+            with TabPane("Report", id="ev-tab-report"), VerticalScroll(id="ev-report-pane"):
+                yield Static(Text(NO_RUNS, style="dim"), id="ev-report")
+            with TabPane("Flipped items", id="ev-tab-flips"), Horizontal(id="ev-flips-row"):
+                yield DataTable(id="ev-flips", cursor_type="row")
+                with VerticalScroll(id="ev-flip-pane"):
+                    yield Static("", id="ev-flip")
+            with TabPane("Advice", id="ev-tab-advice"), VerticalScroll(id="ev-advice-pane"):
+                yield Static(Text(NO_ADVICE, style="dim"), id="ev-advice")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        runs = self.query_one("#ev-runs", DataTable)
+        for key, label in (("id", "run"), ("when", "when"), ("models", "models"), ("data", "data"),
+                           ("items", "items"), ("status", "status")):  # fmt: skip
+            runs.add_column(label, key=key)
+        flips = self.query_one("#ev-flips", DataTable)
+        for key, label in (("line", "line"), ("metric", "metric"), ("direction", "flip")):
+            flips.add_column(label, key=key)
+        self.query_one("#ev-progress", ProgressBar).display = False
+
+    def accepts(self) -> Predicate | None:
+        return _is_eval_progress
+
+    def start(self) -> None:
+        self.list_runs()
+
+    # -- runs and reports ------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="eval-runs", exit_on_error=False)
+    def list_runs(self, select: str | None = None) -> None:
+        with reported(self, "Listing evaluation runs"):
+            self.post_message(EvalRunsListed(self.ws.evals.runs(), select))
+
+    def on_eval_runs_listed(self, message: EvalRunsListed) -> None:
+        table = self.query_one("#ev-runs", DataTable)
+        for run in message.runs:
+            spec = run.spec
+            cells = (run.id, f"{run.created_at:%Y-%m-%d %H:%M}", ", ".join(t["label"] for t in spec.get("targets", [])),
+                     Path(str(spec.get("data", {}).get("path", "?"))).name, str(spec.get("data", {}).get("items", "")),
+                     run.status)  # fmt: skip
+            if run.id in self.runs:
+                table.update_cell(run.id, "status", run.status)
+            else:
+                table.add_row(*cells, key=run.id)
+            self.runs[run.id] = run
+        table.sort("when", "id", reverse=True)
+        table.border_title = f"runs ({len(self.runs)})"
+        wanted = message.select
+        if wanted is not None and wanted in self.runs:
+            table.move_cursor(row=table.get_row_index(wanted))
+            self.load_report(wanted)
+        elif self.report is None and self.runs:
+            self.load_report(str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value))
+        self.refresh_keys()
+
+    @on(DataTable.RowHighlighted, "#ev-runs")
+    def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        run_id = str(event.row_key.value)
+        if self.report is None or self.report.run_id != run_id:
+            self.load_report(run_id)
+        self.refresh_keys()
+
+    @work(thread=True, exclusive=True, group="eval-report", exit_on_error=False)
+    def load_report(self, run_id: str) -> None:
+        self._wanted = run_id
+        with reported(self, f"Reading {run_id}"):
+            self.post_message(EvalReportLoaded(self.ws.evals.report(run_id)))
+
+    def on_eval_report_loaded(self, message: EvalReportLoaded) -> None:
+        if self._wanted is not None and message.report.run_id != self._wanted:
+            return  # an older answer than the row now selected
+        self.show_report(message.report)
+
+    def show_report(self, report: EvalReport) -> None:
+        self.report = report
+        self.query_one("#ev-report", Static).update(render_report(report))
+        table = self.query_one("#ev-flips", DataTable)
+        table.clear()
+        self.flips.clear()
+        for n, comparison in enumerate(report.comparisons):
+            for flip in comparison.flips:
+                key = f"{n}:{flip.item}"
+                self.flips[key] = (flip, comparison)
+                style = "red" if flip.direction == "pass→fail" else "green"
+                table.add_row(str(flip.line), comparison.metric, Text(flip.direction, style=style), key=key)
+        counted = sum((c.pass_to_fail or 0) + (c.fail_to_pass or 0) for c in report.comparisons if c.flips)
+        table.border_title = f"flipped ({counted})" if counted else "no flipped items"
+        self.query_one("#ev-flip", Static).update(
+            Text("Select a flipped item: its prompt, reference and both answers show here.", style="dim")
+            if self.flips else Text("No item passed for one model and failed for the other.", style="dim")
+        )  # fmt: skip
+        if self.flips:
+            self._show_flip(next(iter(self.flips)))
+        advice = self.advice.get(report.run_id)
+        self.query_one("#ev-advice", Static).update(render_advice(advice) if advice else Text(NO_ADVICE, style="dim"))
+        self.refresh_keys()
+
+    @on(DataTable.RowHighlighted, "#ev-flips")
+    def _flip_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_flip(str(event.row_key.value))
+
+    def _show_flip(self, key: str) -> None:
+        if key in self.flips:
+            flip, comparison = self.flips[key]
+            self.query_one("#ev-flip", Static).update(render_flip(flip, comparison))
+
+    # -- a new run, advise, resume ------------------------------------------------------------------------------
+
+    def _status(self, text: Text | str, style: str = "dim") -> None:
+        self.query_one("#ev-status", Static).update(text if isinstance(text, Text) else Text(text, style=style))
+
+    def _idle(self, action: str) -> bool:
+        if self.refused(action):
+            return False
+        if self.busy:
+            self.notify("An evaluation is running; wait for it to finish.", title="Busy", severity="warning")
+            return False
+        return True
+
+    def action_new_run(self, draft: EvalDraft | None = None) -> None:
+        if not self._idle("new_run"):
+            return
+
+        def chosen(request: object) -> None:
+            if request is not None:
+                self._status("planning…")
+                self.make_plan(request)
+
+        self.app.push_screen(EvalForm(draft, self.root), chosen)
+
+    def evaluate_job(self, job: JobRecord) -> None:
+        """The job detail's `v`: the form with the job's base model against its tuned one, and its validation
+        file as data when the store knows where it came from."""
+        self.draft_for_job(job)
+
+    @work(thread=True, exclusive=True, group="eval-draft", exit_on_error=False)
+    def draft_for_job(self, job: JobRecord) -> None:
+        data = None
+        with reported(self, "Looking up the job's validation file"):
+            data = self.ws.evals.validation_file(job)
+        draft = EvalDraft([f"base={job.base_model}", f"tuned={job.fine_tuned_model}"], str(data or ""), [],
+                          job.provider)  # fmt: skip
+        self.app.call_from_thread(self.action_new_run, draft)
+
+    def action_advise(self) -> None:
+        if not self._idle("advise"):
+            return
+
+        def chosen(request: object) -> None:
+            if request is not None:
+                self._status("planning the comparison…")
+                self.make_advise_plan(request)
+
+        self.app.push_screen(AdviseForm({}, self.root), chosen)
+
+    def action_resume(self) -> None:
+        if not self._idle("resume"):
+            return
+        run = self._selected_run()
+        if run is None:
+            self.notify("Select a run first.", title="Nothing to resume", severity="warning")
+            return
+        errors = bool(self.report and self.report.run_id == run.id and self.report.errors)
+        if run.status == "finished" and not errors:
+            self.notify(f"{run.id} is finished and every answer is in.", title="Nothing to resume")
+            return
+        from tunedeck.evaluation import EvalRequest
+
+        self._status(f"planning the rest of {run.id}…")
+        self.make_plan(EvalRequest(resume=run.id, retry_errors=True, base_dir=self.root))
+
+    def _selected_run(self) -> EvalRunRecord | None:
+        table = self.query_one("#ev-runs", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return self.runs.get(str(key))
+
+    @work(thread=True, exclusive=True, group="eval-plan", exit_on_error=False)
+    def make_plan(self, request: EvalRequest) -> None:
+        with reported(self, "Planning the evaluation"):
+            self.post_message(EvalPlanned(self.ws.evals.plan(request)))
+            return
+        self.app.call_from_thread(self._status, "not started (see the notification)", "red")
+
+    @work(thread=True, exclusive=True, group="eval-plan", exit_on_error=False)
+    def make_advise_plan(self, request: AdviseRequest) -> None:
+        from tunedeck.advice.advise import plan_request
+
+        with reported(self, "Planning the comparison"):
+            eval_request, job = plan_request(request, self.ws)
+            self.post_message(EvalPlanned(self.ws.evals.plan(eval_request), (request, job)))
+            return
+        self.app.call_from_thread(self._status, "not started (see the notification)", "red")
+
+    def on_eval_planned(self, message: EvalPlanned) -> None:
+        plan = message.plan
+        self._status(render_plan(plan))
+        if not plan.estimate.costs_money:
+            self._start(plan, message.advise)
+            return
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self._start(plan, message.advise)
+            else:
+                self._status("not started: nothing was asked", "yellow")
+
+        title = "Run the comparison?" if message.advise else "Run the evaluation?"
+        self.app.push_screen(ConfirmScreen(title, render_plan(plan), "Run", cancel_label="Not now", danger=False),
+                             chosen)  # fmt: skip
+
+    def _start(self, plan: EvalPlan, advise: tuple[Any, Any] | None) -> None:
+        if self.refused("new_run"):
+            return
+        self.busy, self.plan = True, plan
+        bar = self.query_one("#ev-progress", ProgressBar)
+        bar.update(total=max(1, plan.to_ask), progress=0)
+        bar.display = True
+        self.refresh_bindings()
+        self.execute(plan, advise)
+
+    @work(thread=True, exclusive=True, group="eval-run", exit_on_error=False)
+    def execute(self, plan: EvalPlan, advise: tuple[Any, Any] | None) -> None:
+        report, advice = None, None
+        with reported(self, "The evaluation"):
+            report = self.ws.evals.execute(plan)
+            if advise is not None:
+                from tunedeck.advice import advice_from_report
+
+                request, job = advise
+                advice = advice_from_report(self.ws, report, request, job)
+        self.post_message(EvalFinished(report, advice, plan.run.id if plan.run else None))
+
+    def handle_events(self, events: list[Any]) -> None:
+        last = events[-1]  # coalesced: only where it stands now matters
+        bar = self.query_one("#ev-progress", ProgressBar)
+        if last.total:
+            bar.update(total=last.total, progress=last.done)
+        what = f" · {last.message}" if last.message and last.message != "done" else ""
+        self._status(f"{last.task}: {last.done:.0f}/{last.total or '?':} {last.unit}{what}", "")
+
+    def on_eval_finished(self, message: EvalFinished) -> None:
+        self.busy, self.plan = False, None
+        self.query_one("#ev-progress", ProgressBar).display = False
+        self.refresh_bindings()
+        if message.report is None:
+            where = f" in {message.run_id}; r resumes it" if message.run_id else ""
+            self._status(f"stopped: the answers so far are kept{where} (see the notification)", "red")
+            self.list_runs(message.run_id)
+            return
+        report = message.report
+        if message.advice is not None:
+            self.advice[report.run_id] = message.advice
+        self._status(Text.assemble((f"{report.run_id} done", "green"), f" · {report.items} item(s)"))
+        self.report = None
+        self.show_report(report)
+        self._wanted = report.run_id
+        self.query_one(TabbedContent).active = "ev-tab-advice" if message.advice else "ev-tab-report"
+        self.list_runs(report.run_id)
+
+    # -- keys ----------------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if not allowed or not self.is_mounted:
+            return allowed
+        if action == "resume":
+            run = self._selected_run()
+            errors = bool(run and self.report and self.report.run_id == run.id and self.report.errors)
+            return True if run is not None and (run.status != "finished" or errors) else None
+        return True
+
+    def action_flips(self) -> None:
+        self.query_one(TabbedContent).active = "ev-tab-flips"
+        self.query_one("#ev-flips", DataTable).focus()
+
+    def action_reload(self) -> None:
+        self.list_runs()
