@@ -23,9 +23,14 @@ from tunedeck.workspace import Workspace
 TRAIT = 'contains:"— Zorblax"'
 
 
+class EvalChat(ScriptedChat):
+    def close(self) -> None:
+        pass
+
+
 @pytest.fixture
 def chat() -> ScriptedChat:
-    return ScriptedChat(trait_responder)
+    return EvalChat(trait_responder)
 
 
 @pytest.fixture
@@ -101,3 +106,51 @@ async def test_a_paid_run_is_planned_confirmed_executed_and_its_report_shows_int
         assert "Question number 1: what is 1 plus 1?" in shown  # the prompt
         assert "The answer is 2." in shown and "1 plus 1 is 2. — Zorblax" in shown  # both answers side by side
         assert "fail→pass" in shown
+
+
+async def test_declining_the_estimate_asks_nothing(ws: Workspace, chat: ScriptedChat, heldout: Path) -> None:
+    app = make_app(ws)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_eval(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, EvalForm), what="the form")
+        await fill(pilot, app, models="base tuned", data=str(heldout), provider="openai")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and not screen.busy
+        assert chat.calls == [] and ws.evals.runs() == []
+        assert "not started: nothing was asked" in screen_text(app)
+
+
+async def test_a_run_stopped_by_a_failing_provider_is_a_notification_and_r_resumes_it(
+    ws: Workspace, chat: ScriptedChat, heldout: Path
+) -> None:
+    # The first answers come back, then the provider refuses the key: a fatal error stops the run.
+    chat.failures = [*([None] * 6), failure(perr.AuthenticationError, "Invalid API key for local.")]  # type: ignore[list-item]
+    app = make_app(ws)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        notes = record_notifications(app)
+        screen = await open_eval(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, EvalForm), what="the form")
+        await fill(pilot, app, models="base, tuned", data=str(heldout), metrics=TRAIT, provider="local")
+        await settle(pilot, lambda: bool(notes) and not screen.busy, what="the failure")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert notes[0].message == "Invalid API key for local." and notes[0].severity == "error"
+        [run] = ws.evals.runs()
+        assert run.status == "interrupted"
+        await settle(pilot, lambda: screen.runs.get(run.id) is not None, what="the interrupted run listed")
+        asked_before = len(chat.calls)
+        answered = sum(1 for s in ws.store.eval_samples(run.id) if s.error is None)
+        assert "r resumes it" in screen_text(app)
+
+        await pilot.press("r")  # free (local): no confirmation
+        await settle(pilot, lambda: screen.report is not None and screen.report.status == "finished", what="resume")
+        await app.workers.wait_for_complete()
+        # Only what was missing was asked: the finished answers were not asked again.
+        assert len(chat.calls) - asked_before == 24 - answered
+        assert [r.id for r in ws.evals.runs()] == [run.id]
+        assert "tuned beats base" in screen_text(app)
+        assert not any(n.severity == "error" for n in notes[1:])
