@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from providers import errors as perr
 from providers.base import JobState, TuningSpec
@@ -154,3 +154,105 @@ async def test_a_run_stopped_by_a_failing_provider_is_a_notification_and_r_resum
         assert [r.id for r in ws.evals.runs()] == [run.id]
         assert "tuned beats base" in screen_text(app)
         assert not any(n.severity == "error" for n in notes[1:])
+
+
+async def test_advise_shows_the_candidates_the_break_even_and_the_recommendation(
+    ws: Workspace, chat: ScriptedChat, heldout: Path
+) -> None:
+    app = make_app(ws)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_eval(pilot, app)
+        await pilot.press("a")
+        await settle(pilot, lambda: isinstance(app.screen, AdviseForm), what="the advise form")
+        await fill(pilot, app, data=str(heldout), base="base", tuned="tuned", provider="local")
+        await settle(pilot, lambda: bool(screen.advice) and not screen.busy, what="the advice")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [advice] = screen.advice.values()
+        assert [c.label for c in advice.candidates] == ["base", "tuned"]
+        assert len(chat.calls) == 24
+        shown = screen_text(app)
+        for heading in ("candidate", "quality [95%]", "latency p50/p90", "prompt tok/req", "per 1k req", "training"):
+            assert heading in shown
+        assert "free (local)" in shown and "Recommendation:" in shown
+        # Quality per metric with its interval, for each candidate.
+        assert shown.count("token-f1") >= 2 and "[" in shown
+        assert advice.outcome == "fine-tuning-wins" and "On 12 held-out item(s): base" in shown
+        assert "Break-even: none to compute" in shown
+
+
+async def test_advise_with_identical_candidates_says_too_few_items_and_shows_the_break_even(
+    ws: Workspace, chat: ScriptedChat, heldout: Path
+) -> None:
+    chat.respond = lambda model, messages: trait_responder("tuned", messages)  # both answer alike
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_eval(pilot, app)
+        await pilot.press("a")
+        await settle(pilot, lambda: isinstance(app.screen, AdviseForm), what="the advise form")
+        await fill(pilot, app, data=str(heldout), base="base", tuned="tuned", provider="local")
+        await settle(pilot, lambda: bool(screen.advice) and not screen.busy, what="the advice")
+        await app.workers.wait_for_complete()
+        [advice] = screen.advice.values()
+        # Identical answers: no comparison can decide, and the advice says so rather than naming a winner.
+        assert advice.outcome == "too-few-items" and advice.break_even is not None
+        assert advice.break_even.status == "never"
+        screen.query_one("#ev-advice-pane").scroll_end(animate=False)
+        await pilot.pause()
+        shown = screen_text(app).replace("\n", " ")
+        assert "Against base: break-even never" in shown and "too few items to tell" in shown
+
+
+async def test_a_model_no_provider_serves_is_a_notification_not_a_crash(ws: Workspace, heldout: Path) -> None:
+    app = make_app(ws)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        notes = record_notifications(app)
+        screen = await open_eval(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, EvalForm), what="the form")
+        await fill(pilot, app, models="mystery-a, mystery-b", data=str(heldout))
+        await settle(pilot, lambda: bool(notes), what="the notification")
+        assert notes[0].title == "Cannot tell which provider serves 'mystery-a'." and "--provider" in notes[0].message
+        await pilot.pause()
+        assert app.screen is screen and not screen.busy and "not started" in screen_text(app)
+
+
+async def test_the_form_says_what_is_missing_before_planning(ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_eval(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, EvalForm), what="the form")
+        await fill(pilot, app, models="base", data=str(tmp_path / "nope.jsonl"))
+        await pilot.pause()
+        assert isinstance(app.screen, EvalForm)
+        assert "two models or more" in screen_text(app)
+        await fill(pilot, app, models="base, tuned")
+        await pilot.pause()
+        error = str(app.screen.query_one("#dialog-error", Static).content)
+        assert isinstance(app.screen, EvalForm) and error.endswith("nope.jsonl is not a file. Type the path of a held-out dataset file.")
+        await pilot.press("escape")
+        assert isinstance(app.screen, EvaluationScreen)
+
+
+async def test_read_only_hides_and_refuses_what_spends(ws: Workspace, chat: ScriptedChat, heldout: Path) -> None:
+    ws.evals.run(_request(heldout))
+    app = make_app(ws, read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_eval(pilot, app)
+        await settle(pilot, lambda: screen.report is not None, what="the stored report")
+        footer = screen_text(app).splitlines()[-1]
+        assert "flipped items" in footer
+        assert "new run" not in footer and "advise" not in footer and "resume" not in footer
+        for key in ("n", "a", "r"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen
+        assert len(chat.calls) == 24  # only the run made before the app
+
+
+def _request(data: Path):  # type: ignore[no-untyped-def]
+    from tunedeck.evaluation import EvalRequest, ModelRef
+
+    return EvalRequest(models=[ModelRef.parse("base", "local"), ModelRef.parse("tuned", "local")], data=data,
+                       metrics=["contains:— Zorblax"], concurrency=1)  # fmt: skip

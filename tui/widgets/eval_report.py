@@ -139,5 +139,8 @@ def render_advice(advice: Advice) -> RenderableType:
                                                  "held-out item(s)\n"), table]  # fmt: skip
     if advice.break_even is not None:
         parts.append(Text(f"\nAgainst {advice.against}: {advice.break_even.describe()}", style="bold"))
+    else:
+        parts.append(Text("\nBreak-even: none to compute (no prompting candidate of equal quality to weigh the tuned "
+                          "model's training against)", style="dim"))  # fmt: skip
     parts.append(Text(f"\n{advice.paragraph}"))
     return Group(*parts)
