@@ -48,6 +48,11 @@ def heldout(tmp_path: Path) -> Path:
     return write_heldout(tmp_path / "heldout.jsonl")
 
 
+def footer(app: TunedeckApp) -> str:
+    """The footer's line (the keys the screen offers now)."""
+    return next((line for line in screen_text(app).splitlines() if "q quit" in line), "")
+
+
 def make_app(ws: Workspace, *, read_only: bool = False) -> TunedeckApp:
     app = TunedeckApp(ws, read_only=read_only, live=False)
     app.animation_level = "none"
@@ -241,9 +246,9 @@ async def test_read_only_hides_and_refuses_what_spends(ws: Workspace, chat: Scri
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_eval(pilot, app)
         await settle(pilot, lambda: screen.report is not None, what="the stored report")
-        footer = screen_text(app).splitlines()[-1]
-        assert "flipped items" in footer
-        assert "new run" not in footer and "advise" not in footer and "resume" not in footer
+        await settle(pilot, lambda: "flipped items" in footer(app), what="the footer")
+        keys = footer(app)
+        assert "new run" not in keys and "advise" not in keys and "resume" not in keys
         for key in ("n", "a", "r"):
             await pilot.press(key)
             await pilot.pause()
@@ -256,3 +261,79 @@ def _request(data: Path):  # type: ignore[no-untyped-def]
 
     return EvalRequest(models=[ModelRef.parse("base", "local"), ModelRef.parse("tuned", "local")], data=data,
                        metrics=["contains:— Zorblax"], concurrency=1)  # fmt: skip
+
+
+@pytest.fixture
+def jobs_ws(isolated_home: Path) -> Iterator[Workspace]:
+    from tests.tui.conftest import LocalFake
+
+    write_config(isolated_home, "")
+    fake = LocalFake()
+    workspace = Workspace.open(provider_factory=lambda name: fake)
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+def succeeded_job(ws: Workspace, tmp_path: Path, validation: Path | None):  # type: ignore[no-untyped-def]
+    from tests.tui.conftest import tiny_dataset
+
+    spec = TuningSpec(base_model="smollm2-135m-instruct", training_file="", suffix="helpdesk")
+    plan = ws.jobs.plan("local", spec, tiny_dataset(tmp_path), validation)
+    assert plan.ok, plan.report
+    job = ws.jobs.submit(plan)
+    while ws.jobs.find(job.id).state is not JobState.SUCCEEDED:
+        ws.jobs.refresh()
+    return ws.jobs.find(job.id)
+
+
+@pytest.mark.parametrize("with_validation", [True, False])
+async def test_v_on_a_succeeded_job_opens_the_form_with_base_against_tuned_and_its_validation_file(
+    jobs_ws: Workspace, tmp_path: Path, with_validation: bool
+) -> None:
+    from tui.screens.job_detail import JobDetailScreen
+
+    validation = write_heldout(tmp_path / "valid.jsonl") if with_validation else None
+    job = succeeded_job(jobs_ws, tmp_path, validation)
+    app = make_app(jobs_ws)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(JobDetailScreen(app.deck, job.id))
+        await settle(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.job is not None)
+        await settle(pilot, lambda: "evaluate" in footer(app), what="the evaluate key")
+        await pilot.press("v")
+        await settle(pilot, lambda: isinstance(app.screen, EvalForm), what="the prefilled form")
+        form = app.screen
+        assert form.query_one("#ev-models", Input).value == f"base=smollm2-135m-instruct, tuned={job.fine_tuned_model}"
+        assert form.query_one("#ev-provider", Input).value == "local"
+        data = form.query_one("#ev-data", Input)
+        assert data.value == (str(validation) if validation else "")
+        if not with_validation:
+            assert data.has_focus  # the user picks the data
+        await pilot.press("escape")
+        assert isinstance(app.screen, EvaluationScreen)
+
+
+async def test_v_on_an_unfinished_job_says_why_and_read_only_hides_it(jobs_ws: Workspace, tmp_path: Path) -> None:
+    from tests.tui.conftest import submit, tiny_dataset
+    from tui.screens.job_detail import JobDetailScreen
+
+    job = submit(jobs_ws, tiny_dataset(tmp_path))  # validating: no model yet
+    app = make_app(jobs_ws)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        notes = record_notifications(app)
+        app.push_screen(JobDetailScreen(app.deck, job.id))
+        await settle(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.job is not None)
+        await pilot.press("v")
+        await settle(pilot, lambda: bool(notes))
+        assert notes[0].title == "Nothing to evaluate yet" and isinstance(app.screen, JobDetailScreen)
+    app = make_app(jobs_ws, read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(JobDetailScreen(app.deck, job.id))
+        await settle(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.job is not None)
+        await settle(pilot, lambda: "go to" in footer(app), what="the footer")
+        assert "evaluate" not in footer(app)
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, JobDetailScreen)
