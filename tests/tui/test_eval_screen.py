@@ -18,6 +18,7 @@ from tui.app import TunedeckApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.eval_form import AdviseForm, EvalForm
 from tui.screens.evaluation import EvaluationScreen
+from tui.widgets.eval_runs import EvalRunTable
 from tunedeck.workspace import Workspace
 
 TRAIT = 'contains:"— Zorblax"'
@@ -146,7 +147,7 @@ async def test_a_run_stopped_by_a_failing_provider_is_a_notification_and_r_resum
         assert notes[0].message == "Invalid API key for local." and notes[0].severity == "error"
         [run] = ws.evals.runs()
         assert run.status == "interrupted"
-        await settle(pilot, lambda: screen.runs.get(run.id) is not None, what="the interrupted run listed")
+        await settle(pilot, lambda: run.id in screen.query_one(EvalRunTable).runs, what="the interrupted run listed")
         asked_before = len(chat.calls)
         answered = sum(1 for s in ws.store.eval_samples(run.id) if s.error is None)
         assert "r resumes it" in screen_text(app)
@@ -235,7 +236,8 @@ async def test_the_form_says_what_is_missing_before_planning(ws: Workspace, tmp_
         await fill(pilot, app, models="base, tuned")
         await pilot.pause()
         error = str(app.screen.query_one("#dialog-error", Static).content)
-        assert isinstance(app.screen, EvalForm) and error.endswith("nope.jsonl is not a file. Type the path of a held-out dataset file.")
+        assert isinstance(app.screen, EvalForm)
+        assert error.endswith("nope.jsonl is not a file. Type the path of a held-out dataset file.")
         await pilot.press("escape")
         assert isinstance(app.screen, EvaluationScreen)
 

@@ -21,14 +21,15 @@ from tui.eval_messages import EvalFinished, EvalPlanned, EvalReportLoaded, EvalR
 from tui.screens.base import DeckScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.eval_form import AdviseForm, EvalDraft, EvalForm
-from tui.widgets.eval_report import render_advice, render_flip, render_plan, render_report
+from tui.widgets.eval_flips import FlipsPane
+from tui.widgets.eval_report import render_advice, render_plan, render_report
+from tui.widgets.eval_runs import EvalRunTable
 from tui.widgets.status_header import StatusHeader
 from tunedeck.events import Predicate, ProgressAdvanced
 
 if TYPE_CHECKING:
     from tunedeck.advice import Advice, AdviseRequest
     from tunedeck.evaluation import EvalPlan, EvalReport, EvalRequest
-    from tunedeck.evaluation.report import Comparison, Flip
     from tunedeck.store import JobRecord
     from tunedeck.store.evals import EvalRunRecord
 
@@ -47,7 +48,7 @@ class EvaluationScreen(DeckScreen):
     ROW_ACTIONS = ("resume",)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_run", "new run", id="eval.new_run", tooltip="Start an evaluation run (shows the estimate)"),
-        Binding("r", "resume", "resume", id="eval.resume", tooltip="Resume the selected run, asking only what is missing"),
+        Binding("r", "resume", "resume", id="eval.resume", tooltip="Resume the selected run (asks only what is left)"),
         Binding("a", "advise", "advise", id="eval.advise", tooltip="Prompt or fine-tune? Compare the candidates"),
         Binding("f", "flips", "flipped items", id="eval.flips", tooltip="The selected run's flipped items"),
         Binding("ctrl+r", "reload", "reload", show=False, id="eval.reload", tooltip="List the runs again"),
@@ -56,40 +57,29 @@ class EvaluationScreen(DeckScreen):
     def __init__(self, deck: Deck, root: Path | None = None) -> None:
         super().__init__(deck)
         self.root = root or Path.cwd()
-        self.runs: dict[str, EvalRunRecord] = {}
         self.report: EvalReport | None = None
         self.advice: dict[str, Advice] = {}
-        self.flips: dict[str, tuple[Flip, Comparison]] = {}
         self.busy = False
         self.plan: EvalPlan | None = None
         self._wanted: str | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.TITLE_TEXT)
-        yield DataTable(id="ev-runs", cursor_type="row", zebra_stripes=True)
+        yield EvalRunTable(id="ev-runs")
         with Horizontal(id="ev-progress-row"):
             yield Static("", id="ev-status")
             yield ProgressBar(id="ev-progress", show_eta=False)
         with TabbedContent(id="ev-tabs"):
             with TabPane("Report", id="ev-tab-report"), VerticalScroll(id="ev-report-pane"):
                 yield Static(Text(NO_RUNS, style="dim"), id="ev-report")
-            with TabPane("Flipped items", id="ev-tab-flips"), Horizontal(id="ev-flips-row"):
-                yield DataTable(id="ev-flips", cursor_type="row")
-                with VerticalScroll(id="ev-flip-pane"):
-                    yield Static("", id="ev-flip")
+            with TabPane("Flipped items", id="ev-tab-flips"):
+                yield FlipsPane(id="ev-flips-row")
             with TabPane("Advice", id="ev-tab-advice"), VerticalScroll(id="ev-advice-pane"):
                 yield Static(Text(NO_ADVICE, style="dim"), id="ev-advice")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
-        runs = self.query_one("#ev-runs", DataTable)
-        for key, label in (("id", "run"), ("when", "when"), ("models", "models"), ("data", "data"),
-                           ("items", "items"), ("status", "status")):  # fmt: skip
-            runs.add_column(label, key=key)
-        flips = self.query_one("#ev-flips", DataTable)
-        for key, label in (("line", "line"), ("metric", "metric"), ("direction", "flip")):
-            flips.add_column(label, key=key)
         self.query_one("#ev-progress", ProgressBar).display = False
 
     def accepts(self) -> Predicate | None:
@@ -106,25 +96,13 @@ class EvaluationScreen(DeckScreen):
             self.post_message(EvalRunsListed(self.ws.evals.runs(), select))
 
     def on_eval_runs_listed(self, message: EvalRunsListed) -> None:
-        table = self.query_one("#ev-runs", DataTable)
-        for run in message.runs:
-            spec = run.spec
-            cells = (run.id, f"{run.created_at:%Y-%m-%d %H:%M}", ", ".join(t["label"] for t in spec.get("targets", [])),
-                     Path(str(spec.get("data", {}).get("path", "?"))).name, str(spec.get("data", {}).get("items", "")),
-                     run.status)  # fmt: skip
-            if run.id in self.runs:
-                table.update_cell(run.id, "status", run.status)
-            else:
-                table.add_row(*cells, key=run.id)
-            self.runs[run.id] = run
-        table.sort("when", "id", reverse=True)
-        table.border_title = f"runs ({len(self.runs)})"
-        wanted = message.select
-        if wanted is not None and wanted in self.runs:
-            table.move_cursor(row=table.get_row_index(wanted))
-            self.load_report(wanted)
-        elif self.report is None and self.runs:
-            self.load_report(str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value))
+        table = self.query_one(EvalRunTable)
+        table.show(message.runs)
+        if message.select is not None and message.select in table.runs:
+            table.select(message.select)
+            self.load_report(message.select)
+        elif self.report is None and (first := table.selected) is not None:
+            self.load_report(first.id)
         self.refresh_keys()
 
     @on(DataTable.RowHighlighted, "#ev-runs")
@@ -148,35 +126,10 @@ class EvaluationScreen(DeckScreen):
     def show_report(self, report: EvalReport) -> None:
         self.report = report
         self.query_one("#ev-report", Static).update(render_report(report))
-        table = self.query_one("#ev-flips", DataTable)
-        table.clear()
-        self.flips.clear()
-        for n, comparison in enumerate(report.comparisons):
-            for flip in comparison.flips:
-                key = f"{n}:{flip.item}"
-                self.flips[key] = (flip, comparison)
-                style = "red" if flip.direction == "pass→fail" else "green"
-                table.add_row(str(flip.line), comparison.metric, Text(flip.direction, style=style), key=key)
-        counted = sum((c.pass_to_fail or 0) + (c.fail_to_pass or 0) for c in report.comparisons if c.flips)
-        table.border_title = f"flipped ({counted})" if counted else "no flipped items"
-        self.query_one("#ev-flip", Static).update(
-            Text("Select a flipped item: its prompt, reference and both answers show here.", style="dim")
-            if self.flips else Text("No item passed for one model and failed for the other.", style="dim")
-        )  # fmt: skip
-        if self.flips:
-            self._show_flip(next(iter(self.flips)))
+        self.query_one(FlipsPane).show(report)
         advice = self.advice.get(report.run_id)
         self.query_one("#ev-advice", Static).update(render_advice(advice) if advice else Text(NO_ADVICE, style="dim"))
         self.refresh_keys()
-
-    @on(DataTable.RowHighlighted, "#ev-flips")
-    def _flip_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_flip(str(event.row_key.value))
-
-    def _show_flip(self, key: str) -> None:
-        if key in self.flips:
-            flip, comparison = self.flips[key]
-            self.query_one("#ev-flip", Static).update(render_flip(flip, comparison))
 
     # -- a new run, advise, resume ------------------------------------------------------------------------------
 
@@ -244,11 +197,7 @@ class EvaluationScreen(DeckScreen):
         self.make_plan(EvalRequest(resume=run.id, retry_errors=True, base_dir=self.root))
 
     def _selected_run(self) -> EvalRunRecord | None:
-        table = self.query_one("#ev-runs", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        return self.runs.get(str(key))
+        return self.query_one(EvalRunTable).selected
 
     @work(thread=True, exclusive=True, group="eval-plan", exit_on_error=False)
     def make_plan(self, request: EvalRequest) -> None:
@@ -347,7 +296,7 @@ class EvaluationScreen(DeckScreen):
 
     def action_flips(self) -> None:
         self.query_one(TabbedContent).active = "ev-tab-flips"
-        self.query_one("#ev-flips", DataTable).focus()
+        self.query_one(FlipsPane).focus_table()
 
     def action_reload(self) -> None:
         self.list_runs()

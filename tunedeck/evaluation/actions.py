@@ -77,8 +77,9 @@ class EvalActions:
         if not file_id:
             return None
         for dataset in self.ws.store.list_datasets():
-            if dataset.provider == job.provider and dataset.provider_file_id == file_id and Path(dataset.path).is_file():
-                return Path(dataset.path)
+            path = Path(dataset.path)
+            if dataset.provider == job.provider and dataset.provider_file_id == file_id and path.is_file():
+                return path
         return None
 
     def report(self, run_id: str, fail_if: list[str] | None = None) -> EvalReport:
