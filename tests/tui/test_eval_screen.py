@@ -4,10 +4,11 @@ only on item 11, so ten items flip fail→pass and the paired test says tuned be
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from providers import errors as perr
@@ -102,7 +103,7 @@ async def test_a_paid_run_is_planned_confirmed_executed_and_its_report_shows_int
         assert "0.917 (11/12)" in shown and "[0.646, 0.985]" in shown  # Wilson 11/12
         assert "exact McNemar" in shown and "Paired comparisons" in shown
         runs = screen.query_one("#ev-runs", DataTable)
-        assert runs.row_count == 1 and runs.get_row(report.run_id)[-1] == "finished"
+        assert runs.row_count == 1 and runs.get_row(report.run_id)[2] == "finished"
 
         await pilot.press("f")
         await pilot.pause()
@@ -339,3 +340,21 @@ async def test_v_on_an_unfinished_job_says_why_and_read_only_hides_it(jobs_ws: W
         await pilot.press("v")
         await pilot.pause()
         assert isinstance(app.screen, JobDetailScreen)
+
+
+@pytest.mark.parametrize(("size", "keys"), [((80, 24), ()), ((120, 36), ("f",))])
+def test_snapshot(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, snap_compare: Callable[..., bool], size: tuple[int, int],
+    keys: tuple[str, ...],
+) -> None:  # fmt: skip
+    from tests.tui.eval_still import eval_still_app, eval_still_workspace, show_eval
+
+    workspace = eval_still_workspace(isolated_home, monkeypatch)
+    try:
+
+        async def run_before(pilot: Pilot[None]) -> None:
+            await show_eval(pilot, *keys)
+
+        assert snap_compare(eval_still_app(workspace), terminal_size=size, run_before=run_before)
+    finally:
+        workspace.close()

@@ -81,6 +81,7 @@ class EvaluationScreen(DeckScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#ev-progress", ProgressBar).display = False
+        self.query_one("#ev-progress-row").display = False
 
     def accepts(self) -> Predicate | None:
         return _is_eval_progress
@@ -112,9 +113,12 @@ class EvaluationScreen(DeckScreen):
             self.load_report(run_id)
         self.refresh_keys()
 
-    @work(thread=True, exclusive=True, group="eval-report", exit_on_error=False)
     def load_report(self, run_id: str) -> None:
         self._wanted = run_id
+        self.read_report(run_id)
+
+    @work(thread=True, exclusive=True, group="eval-report", exit_on_error=False)
+    def read_report(self, run_id: str) -> None:
         with reported(self, f"Reading {run_id}"):
             self.post_message(EvalReportLoaded(self.ws.evals.report(run_id)))
 
@@ -135,6 +139,7 @@ class EvaluationScreen(DeckScreen):
 
     def _status(self, text: Text | str, style: str = "dim") -> None:
         self.query_one("#ev-status", Static).update(text if isinstance(text, Text) else Text(text, style=style))
+        self.query_one("#ev-progress-row").display = bool(str(text)) or self.busy
 
     def _idle(self, action: str) -> bool:
         if self.refused(action):
@@ -240,6 +245,7 @@ class EvaluationScreen(DeckScreen):
         bar = self.query_one("#ev-progress", ProgressBar)
         bar.update(total=max(1, plan.to_ask), progress=0)
         bar.display = True
+        self.query_one("#ev-progress-row").display = True
         self.refresh_bindings()
         self.execute(plan, advise)
 

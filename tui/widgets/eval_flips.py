@@ -30,7 +30,7 @@ class FlipsPane(Horizontal):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label in (("line", "line"), ("metric", "metric"), ("direction", "flip")):
+        for key, label in (("line", "line"), ("direction", "flip"), ("metric", "metric")):
             table.add_column(label, key=key)
 
     def show(self, report: EvalReport) -> None:
@@ -42,7 +42,7 @@ class FlipsPane(Horizontal):
                 key = f"{n}:{flip.item}"
                 self.flips[key] = (flip, comparison)
                 style = "red" if flip.direction == "pass→fail" else "green"
-                table.add_row(str(flip.line), comparison.metric, Text(flip.direction, style=style), key=key)
+                table.add_row(str(flip.line), Text(flip.direction, style=style), comparison.metric, key=key)
         counted = sum((c.pass_to_fail or 0) + (c.fail_to_pass or 0) for c in report.comparisons if c.flips)
         table.border_title = f"flipped ({counted})" if counted else "no flipped items"
         if self.flips:

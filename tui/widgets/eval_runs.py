@@ -12,8 +12,9 @@ from textual.widgets import DataTable
 if TYPE_CHECKING:
     from tunedeck.store.evals import EvalRunRecord
 
-COLUMNS = (("id", "run"), ("when", "when"), ("models", "models"), ("data", "data"), ("items", "items"),
-           ("status", "status"))  # fmt: skip
+# Status before the wide columns: at 80 columns it is the data file's name that is cut, not the state.
+COLUMNS = (("id", "run"), ("when", "when"), ("status", "status"), ("items", "items"), ("models", "models"),
+           ("data", "data"))  # fmt: skip
 
 
 class EvalRunTable(DataTable[str]):
@@ -32,8 +33,9 @@ class EvalRunTable(DataTable[str]):
             else:
                 spec, data = run.spec, run.spec.get("data", {})
                 self.add_row(
-                    run.id, f"{run.created_at:%Y-%m-%d %H:%M}", ", ".join(t["label"] for t in spec.get("targets", [])),
-                    Path(str(data.get("path", "?"))).name, str(data.get("items", "")), run.status, key=run.id,
+                    run.id, f"{run.created_at:%m-%d %H:%M}", run.status, str(data.get("items", "")),
+                    ", ".join(t["label"] for t in spec.get("targets", [])), Path(str(data.get("path", "?"))).name,
+                    key=run.id,
                 )  # fmt: skip
             self.runs[run.id] = run
         self.sort("when", "id", reverse=True)
