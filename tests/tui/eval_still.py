@@ -34,14 +34,14 @@ def eval_still_workspace(home: Path, monkeypatch: pytest.MonkeyPatch) -> Workspa
     write_config(home, "")
     monkeypatch.setattr("tunedeck.store.evals.new_eval_run_id", lambda: "ev-5ca1ab1e")
     monkeypatch.setattr("tunedeck.store.evals.utcnow", lambda: NOW)
-    ticks = itertools.count()  # every answer takes a quarter of a second
+    ticks = itertools.count()  # the clock is read three times an answer: each takes an eighth of a second
     monkeypatch.setattr("tunedeck.evaluation.runner.time", SimpleNamespace(monotonic=lambda: next(ticks) * 0.125))
     chat = StillChat(still_responder)
     data = home / "data"
     data.mkdir(parents=True, exist_ok=True)
     heldout = write_heldout(data / "support-heldout.jsonl")
     workspace = Workspace.open(provider_factory=lambda name: chat)  # type: ignore[arg-type,return-value]
-    models = [ModelRef.parse("base=smollm2-135m-instruct", "local"), ModelRef.parse("tuned=ft:smollm2:helpdesk", "local")]
+    models = [ModelRef.parse(m, "local") for m in ("base=smollm2-135m-instruct", "tuned=ft:smollm2:helpdesk")]
     workspace.evals.run(EvalRequest(models=models, data=heldout, metrics=["contains:— Zorblax", "rouge-l"],
                                     concurrency=1))  # fmt: skip
     return workspace

@@ -85,9 +85,11 @@ def _comparisons(comparisons: list[Comparison]) -> Table:
 
 
 def _usage(report: EvalReport) -> list[RenderableType]:
+    from tunedeck.advice.costs import format_usd
+
     table = _table("model", "answers", "errors", "cached", "latency mean", "tokens in/out", "cost")
     for u in report.usage:
-        cost = "unknown" if u.cost_usd is None else f"${u.cost_usd:.4f}"
+        cost = format_usd(u.cost_usd)
         latency = "—" if u.latency_mean_s is None else f"{u.latency_mean_s:.2f}s"
         table.add_row(u.model, str(u.answers), str(u.errors), str(u.cached), latency,
                       f"{u.prompt_tokens:,}/{u.completion_tokens:,}", cost)  # fmt: skip
