@@ -163,6 +163,39 @@ async def test_a_run_stopped_by_a_failing_provider_is_a_notification_and_r_resum
         assert not any(n.severity == "error" for n in notes[1:])
 
 
+async def test_x_stops_a_running_evaluation_and_r_finishes_it_without_asking_again(
+    ws: Workspace, chat: ScriptedChat, heldout: Path
+) -> None:
+    chat.delay_s = 0.3  # long enough to press x while answers are still coming
+    app = make_app(ws)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        notes = record_notifications(app)
+        screen = await open_eval(pilot, app)
+        assert "stop run" not in footer(app)  # only while a run is going
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, EvalForm), what="the form")
+        await fill(pilot, app, models="base, tuned", data=str(heldout), metrics=TRAIT, provider="local")
+        await settle(pilot, lambda: screen.busy and len(chat.calls) >= 2, what="the first answers")
+        await settle(pilot, lambda: "stop run" in footer(app), what="the stop key")
+        await pilot.press("x")
+        await settle(pilot, lambda: not screen.busy, what="the run to stop")
+        await app.workers.wait_for_complete()
+        assert notes[0].title == "Evaluation stopped." and "resume it" in notes[0].message
+        [run] = ws.evals.runs()
+        assert run.status == "interrupted"
+        asked = len(chat.calls)
+        assert asked < 24
+        kept = len(ws.store.eval_samples(run.id))
+        assert kept == asked  # every answer asked was recorded, those in flight included
+
+        await settle(pilot, lambda: run.id in screen.query_one(EvalRunTable).runs, what="the run listed")
+        chat.delay_s = 0.0
+        await pilot.press("r")
+        await settle(pilot, lambda: screen.report is not None and screen.report.status == "finished", what="resume")
+        await app.workers.wait_for_complete()
+        assert len(chat.calls) == 24  # the rest, and only the rest
+
+
 async def test_advise_shows_the_candidates_the_break_even_and_the_recommendation(
     ws: Workspace, chat: ScriptedChat, heldout: Path
 ) -> None:

@@ -6,6 +6,7 @@ prompting with fine-tuning (`advise`). The same calls as `tunedeck eval run|repo
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,6 +51,7 @@ class EvaluationScreen(DeckScreen):
         Binding("n", "new_run", "new run", id="eval.new_run", tooltip="Start an evaluation run (shows the estimate)"),
         Binding("r", "resume", "resume", id="eval.resume", tooltip="Resume the selected run (asks only what is left)"),
         Binding("a", "advise", "advise", id="eval.advise", tooltip="Prompt or fine-tune? Compare the candidates"),
+        Binding("x", "stop", "stop run", id="eval.stop", tooltip="Stop the running evaluation (keeps what is in)"),
         Binding("f", "flips", "flipped items", id="eval.flips", tooltip="The selected run's flipped items"),
         Binding("ctrl+r", "reload", "reload", show=False, id="eval.reload", tooltip="List the runs again"),
     ]  # fmt: skip
@@ -62,6 +64,8 @@ class EvaluationScreen(DeckScreen):
         self.busy = False
         self.plan: EvalPlan | None = None
         self._wanted: str | None = None
+        self._stop = threading.Event()
+        """Set by `x` (or leaving the app): the execution ends as interrupted once the answers in flight land."""
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.TITLE_TEXT)
@@ -78,8 +82,7 @@ class EvaluationScreen(DeckScreen):
                 yield Static(Text(NO_ADVICE, style="dim"), id="ev-advice")
         yield Footer(compact=True)
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # DeckScreen's on_mount runs as well (Textual calls each class's handler)
         self.query_one("#ev-progress", ProgressBar).display = False
         self.query_one("#ev-progress-row").display = False
 
@@ -242,6 +245,7 @@ class EvaluationScreen(DeckScreen):
         if self.refused("new_run"):
             return
         self.busy, self.plan = True, plan
+        self._stop.clear()
         bar = self.query_one("#ev-progress", ProgressBar)
         bar.update(total=max(1, plan.to_ask), progress=0)
         bar.display = True
@@ -253,7 +257,7 @@ class EvaluationScreen(DeckScreen):
     def execute(self, plan: EvalPlan, advise: tuple[Any, Any] | None) -> None:
         report, advice = None, None
         with reported(self, "The evaluation"):
-            report = self.ws.evals.execute(plan)
+            report = self.ws.evals.execute(plan, self._stop.is_set)
             if advise is not None:
                 from tunedeck.advice import advice_from_report
 
@@ -294,11 +298,23 @@ class EvaluationScreen(DeckScreen):
         allowed = super().check_action(action, parameters)
         if not allowed or not self.is_mounted:
             return allowed
+        if action == "stop":
+            return self.busy
         if action == "resume":
             run = self._selected_run()
             errors = bool(run and self.report and self.report.run_id == run.id and self.report.errors)
             return True if run is not None and (run.status != "finished" or errors) else None
         return True
+
+    def action_stop(self) -> None:
+        if self.busy and not self._stop.is_set():
+            self._stop.set()
+            self._status("stopping: waiting for the answers in flight…", "yellow")
+
+    def on_unmount(self) -> None:
+        # Textual calls DeckScreen's own on_unmount too. Quitting mid-run: the worker's thread ends once the
+        # answers in flight land, instead of asking every item first.
+        self._stop.set()
 
     def action_flips(self) -> None:
         self.query_one(TabbedContent).active = "ev-tab-flips"

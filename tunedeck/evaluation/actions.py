@@ -48,10 +48,12 @@ class EvalActions:
         """Everything decided, nothing asked: show `plan.estimate` and ask before `execute` when it costs money."""
         return build_plan(self.ws, request)
 
-    def execute(self, plan: EvalPlan) -> EvalReport:
+    def execute(self, plan: EvalPlan, stop: Callable[[], bool] | None = None) -> EvalReport:
+        """Ask what the plan still needs. `stop` (a front end's "stop" key) is polled as answers land: once true
+        the run ends as interrupted, raising a CANCELLED error, and can be resumed."""
         from tunedeck.evaluation.execute import Execution
 
-        run = Execution(self.ws, plan)()
+        run = Execution(self.ws, plan, stop)()
         return self.report(run.id)
 
     def run(self, request: EvalRequest, confirm: Callable[[EvalPlan], bool] | None = None) -> EvalReport:
