@@ -177,6 +177,7 @@ async def test_x_stops_a_running_evaluation_and_r_finishes_it_without_asking_aga
         await fill(pilot, app, models="base, tuned", data=str(heldout), metrics=TRAIT, provider="local")
         await settle(pilot, lambda: screen.busy and len(chat.calls) >= 2, what="the first answers")
         await settle(pilot, lambda: "stop run" in footer(app), what="the stop key")
+        await settle(pilot, lambda: "/24 calls" in screen_text(app), what="live progress from the event stream")
         await pilot.press("x")
         await settle(pilot, lambda: not screen.busy, what="the run to stop")
         await app.workers.wait_for_complete()

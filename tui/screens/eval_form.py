@@ -121,7 +121,7 @@ class EvalForm(_Form):
         ("metrics", "metrics", "default token-f1 rouge-l; e.g. exact contains:TEXT regex:P"),
         ("provider", "provider", "optional: inferred from each model"),
     )
-    FORM_HINT = "enter: next field, and on the last one plan the run (nothing is asked before you confirm a cost)"
+    FORM_HINT = "enter: next field; on the last one (or ctrl+s) the estimate, and a paid run asks first · esc cancels"
 
     def __init__(self, draft: EvalDraft | None = None, root: Path | None = None) -> None:
         draft = draft or EvalDraft()
@@ -148,7 +148,7 @@ class AdviseForm(_Form):
         ("job", "or job", "the tunedeck job that made it"),
         ("provider", "provider", "optional: inferred"),
     )
-    FORM_HINT = "enter: next field; on the last one (or ctrl+s) compare the candidates"
+    FORM_HINT = "enter: next field; on the last one (or ctrl+s) the estimate, then the comparison · esc cancels"
 
     def result(self) -> AdviseRequest:
         data = data_path(self.value("data"), self.root)
