@@ -271,7 +271,8 @@ class EvaluationScreen(DeckScreen):
         if last.total:
             bar.update(total=last.total, progress=last.done)
         what = f" · {last.message}" if last.message and last.message != "done" else ""
-        self._status(f"{last.task}: {last.done:.0f}/{last.total or '?':} {last.unit}{what}", "")
+        total = f"{last.total:.0f}" if last.total else "?"
+        self._status(f"{last.task}: {last.done:.0f}/{total} {last.unit}{what}", "")
 
     def on_eval_finished(self, message: EvalFinished) -> None:
         self.busy, self.plan = False, None
@@ -286,9 +287,8 @@ class EvaluationScreen(DeckScreen):
         if message.advice is not None:
             self.advice[report.run_id] = message.advice
         self._status(Text.assemble((f"{report.run_id} done", "green"), f" · {report.items} item(s)"))
-        self.report = None
-        self.show_report(report)
         self._wanted = report.run_id
+        self.show_report(report)
         self.query_one(TabbedContent).active = "ev-tab-advice" if message.advice else "ev-tab-report"
         self.list_runs(report.run_id)
 
