@@ -392,3 +392,19 @@ def test_snapshot(
         assert snap_compare(eval_still_app(workspace), terminal_size=size, run_before=run_before)
     finally:
         workspace.close()
+
+
+def test_eval_is_reached_by_name_and_aliases_without_taking_e_from_endpoints() -> None:
+    from tui.destinations import find
+
+    assert {find(name).name for name in ("eval", "evals", "evaluate", ":ev")} == {"eval"}  # type: ignore[union-attr]
+    assert find("e").name == "endpoints"  # type: ignore[union-attr]
+
+
+def test_form_words_split_on_spaces_and_commas_and_quotes_keep_an_argument_whole() -> None:
+    from tui.screens.eval_form import split_words
+
+    assert split_words("base, ft:smol:a  profile:helpdesk") == ["base", "ft:smol:a", "profile:helpdesk"]
+    assert split_words('contains:"Best, Zorblax" regex:^\\d+$ token-f1') == [
+        "contains:Best, Zorblax", "regex:^\\d+$", "token-f1",
+    ]  # fmt: skip
