@@ -376,7 +376,7 @@ async def test_v_on_an_unfinished_job_says_why_and_read_only_hides_it(jobs_ws: W
         assert isinstance(app.screen, JobDetailScreen)
 
 
-@pytest.mark.parametrize(("size", "keys"), [((80, 24), ()), ((120, 36), ("f",))])
+@pytest.mark.parametrize(("size", "keys"), [((80, 24), ()), ((120, 36), ("f",))], ids=["80x24-report", "120x36-flips"])
 def test_snapshot(
     isolated_home: Path, monkeypatch: pytest.MonkeyPatch, snap_compare: Callable[..., bool], size: tuple[int, int],
     keys: tuple[str, ...],
