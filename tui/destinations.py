@@ -74,6 +74,12 @@ def _infra(deck: Deck) -> Screen[None]:
     return InfraScreen(deck)
 
 
+def _eval(deck: Deck) -> Screen[None]:
+    from tui.screens.evaluation import EvaluationScreen
+
+    return EvaluationScreen(deck)
+
+
 DESTINATIONS: tuple[Destination, ...] = (
     Destination("jobs", "Jobs", "every fine-tuning job, live", _jobs, ("job", "j")),
     Destination("endpoints", "Endpoints", "what bills by the hour or holds memory; test and tear down", _endpoints,
@@ -87,6 +93,8 @@ DESTINATIONS: tuple[Destination, ...] = (
                 ("profile",)),
     Destination("models", "Models", "every tuned model: deploy (p) or delete (x) one", _models, ("model", "m")),
     Destination("infra", "Infra", "the Pulumi stack: plan, up, refresh, destroy", _infra, ("stack", "pulumi")),
+    Destination("eval", "Evaluations", "compare models on held-out data; prompt or fine-tune?", _eval,
+                ("evals", "evaluate")),
 )  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from tunedeck.store import JobRecord, StateChange, Submission
 
 class JobDetailScreen(DeckScreen):
     TITLE_TEXT = "Job"
-    SPENDS = frozenset({"cancel_job", "test_checkpoint", "deploy_model"})
+    SPENDS = frozenset({"cancel_job", "test_checkpoint", "deploy_model", "evaluate"})
     ROW_ACTIONS = ("cancel_job", "test_checkpoint")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -40,6 +40,7 @@ class JobDetailScreen(DeckScreen):
         ),
         Binding("c", "cancel_job", "cancel", id="job.cancel", tooltip="Cancel this job (asks first)"),
         Binding("p", "deploy_model", "deploy", id="job.deploy", tooltip="Deploy this job's tuned model (asks first)"),
+        Binding("v", "evaluate", "evaluate", id="job.evaluate", tooltip="Evaluate the tuned model against its base"),
         Binding("ctrl+r", "reload", "reload", show=False, id="job.reload", tooltip="Read the job again from the store"),
     ]
 
@@ -213,6 +214,22 @@ class JobDetailScreen(DeckScreen):
     def on_job_action_done(self, message: JobActionDone) -> None:
         self._show_job(message.job)
         self.notify(f"{message.job.id} {message.verb}: now {message.job.display_state}.", title="Jobs")
+
+    def action_evaluate(self) -> None:
+        """`v`: the eval screen's new-run form with this job's base model against its tuned model."""
+        from providers.base import JobState
+        from tui.screens.evaluation import EvaluationScreen
+
+        job = self.job
+        if job is None or self.refused("evaluate"):
+            return
+        if job.state is not JobState.SUCCEEDED or not job.fine_tuned_model:
+            self.notify(f"Job {job.id} is {job.display_state}: only a succeeded job has a model to evaluate.",
+                        title="Nothing to evaluate yet", severity="warning")  # fmt: skip
+            return
+        self.app.go_to("eval")  # type: ignore[attr-defined]
+        if isinstance(self.app.screen, EvaluationScreen):
+            self.app.screen.evaluate_job(job)
 
     def action_reload(self) -> None:
         self.query_one(EventsLog).clear()

@@ -21,7 +21,7 @@ from tunedeck.exitcodes import ExitCode
 if TYPE_CHECKING:
     from providers.base import ChatChunk, ChatMessage, Provider
     from tunedeck.settings import Settings
-    from tunedeck.store import Store
+    from tunedeck.store import JobRecord, Store
     from tunedeck.store.evals import EvalRunRecord
 
 
@@ -48,10 +48,12 @@ class EvalActions:
         """Everything decided, nothing asked: show `plan.estimate` and ask before `execute` when it costs money."""
         return build_plan(self.ws, request)
 
-    def execute(self, plan: EvalPlan) -> EvalReport:
+    def execute(self, plan: EvalPlan, stop: Callable[[], bool] | None = None) -> EvalReport:
+        """Ask what the plan still needs. `stop` (a front end's "stop" key) is polled as answers land: once true
+        the run ends as interrupted, raising a CANCELLED error, and can be resumed."""
         from tunedeck.evaluation.execute import Execution
 
-        run = Execution(self.ws, plan)()
+        run = Execution(self.ws, plan, stop)()
         return self.report(run.id)
 
     def run(self, request: EvalRequest, confirm: Callable[[EvalPlan], bool] | None = None) -> EvalReport:
@@ -69,6 +71,18 @@ class EvalActions:
         if run is None:
             raise UsageError(f"No evaluation run {run_id!r} in the store.", "See `tunedeck eval list`.")
         return run
+
+    def validation_file(self, job: JobRecord) -> Path | None:
+        """The local file a job's validation set was uploaded from: the held-out data a front end offers first
+        when evaluating the job's model (None: the job had none, or the file is no longer there)."""
+        file_id = job.spec.get("validation_file")
+        if not file_id:
+            return None
+        for dataset in self.ws.store.list_datasets():
+            path = Path(dataset.path)
+            if dataset.provider == job.provider and dataset.provider_file_id == file_id and path.is_file():
+                return path
+        return None
 
     def report(self, run_id: str, fail_if: list[str] | None = None) -> EvalReport:
         """The run's results from its records; `fail_if` replaces the gates the run was started with."""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
+from tunedeck.errors import TunedeckError
 from tunedeck.evaluation.costs import InferencePrice, inference_price
 from tunedeck.evaluation.items import cache_key
 from tunedeck.evaluation.judge import (
@@ -27,6 +28,7 @@ from tunedeck.evaluation.metrics import JUDGE, JUDGE_SCORE, score_all
 from tunedeck.evaluation.plan import EvalPlan, Unit
 from tunedeck.evaluation.runner import Reply, Request, Throttle, ask, run_parallel
 from tunedeck.events import ProgressAdvanced
+from tunedeck.exitcodes import ExitCode
 from tunedeck.profiles.evaluate import one_line
 from tunedeck.store.evals import EvalRunRecord, EvalSample, Judgement
 
@@ -35,8 +37,9 @@ if TYPE_CHECKING:
 
 
 class Execution:
-    def __init__(self, ws: EvalWorkspace, plan: EvalPlan) -> None:
+    def __init__(self, ws: EvalWorkspace, plan: EvalPlan, stop: Callable[[], bool] | None = None) -> None:
         self.ws, self.plan = ws, plan
+        self.stop = stop
         self.throttle = Throttle(plan.concurrency)
         self.prices: dict[tuple[str, str], InferencePrice | None] = {}
         self.done = 0
@@ -255,6 +258,14 @@ class Execution:
         self.done += 1
         self.total = max(self.total, self.done)
         self._progress(message)
+        if self.stop is not None and self.stop():
+            # Raised on the thread that collects answers: no new request starts, those in flight are recorded.
+            assert self.run is not None
+            raise TunedeckError(
+                "Evaluation stopped.",
+                f"The answers so far are kept in {self.run.id}; resume it to ask only the rest.",
+                exit_code=ExitCode.CANCELLED,
+            )
 
     def _progress(self, message: str) -> None:
         assert self.run is not None
