@@ -315,3 +315,27 @@ def test_bad_requests(workspace: Workspace, heldout: Path, tmp_path: Path) -> No
     )
     with pytest.raises(UsageError, match="no conversations ending in a user turn then an assistant turn"):
         evals.plan(request(system_only))
+
+
+def test_a_provider_that_cannot_be_set_up_leaves_the_run_interrupted_not_running(
+    isolated_home: Path, chat: ScriptedChat, heldout: Path
+) -> None:
+    """The plan is made, the run recorded, then building the adapter fails (a key removed meanwhile): the run
+    must read "interrupted" (resumable), never stay "running" with nothing running it."""
+    from tunedeck.settings import load_settings
+    from tunedeck.store import Store
+
+    def factory(name: str) -> ScriptedChat:
+        raise perr.ConfigurationError("No API key is set.", "Set it.", provider=name)
+
+    settings = load_settings()
+    ws = Workspace(settings, Store.open(settings), provider_factory=factory)  # type: ignore[arg-type]
+    try:
+        evals = EvalActions(ws)
+        plan = evals.plan(request(heldout))  # planning asks no provider
+        with pytest.raises(perr.ConfigurationError):
+            evals.execute(plan)
+        assert plan.run is not None and ws.store.get_eval_run(plan.run.id).status == "interrupted"  # type: ignore[union-attr]
+        assert chat.calls == []
+    finally:
+        ws.close()

@@ -55,9 +55,9 @@ class Execution:
         else:
             store.update_eval_run_spec(self.run.id, plan.spec)
             store.set_eval_run_status(self.run.id, "running")
-        for provider in {t.provider for t in plan.targets} | ({plan.judge.provider} if plan.judge else set()):
-            self.ws.provider(provider)  # set up each adapter once, here: a missing key fails before any call
         try:
+            for provider in {t.provider for t in plan.targets} | ({plan.judge.provider} if plan.judge else set()):
+                self.ws.provider(provider)  # set up each adapter once, here: a missing key fails before any call
             self._answers()
             if plan.judge is not None:
                 self._rubric(plan.judge)
