@@ -12,11 +12,14 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers.base import Endpoint, Provider
 from providers.errors import NotSupportedError, ProviderError, UnavailableError
-from tunedeck.store import EndpointRecord, Store, TeardownOutcome
+from tunedeck.store import EndpointRecord, TeardownOutcome
+
+if TYPE_CHECKING:
+    from tunedeck.store import Store
 
 GONE_WHEN_UNREACHABLE = frozenset({"local"})
 """Providers whose endpoints live in the service's own memory: when it is not running, nothing is loaded."""
