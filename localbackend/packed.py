@@ -16,6 +16,8 @@ does not depend on the row count) at about twice the cost of a lone sequence's s
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,17 +109,37 @@ def _register() -> None:
         AttentionInterface.register(ATTENTION, _packed_attention)
 
 
+_PASS_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_PASS_LOCKS_GUARD = threading.Lock()
+
+
+def _pass_lock(model: Any) -> threading.Lock:
+    """One lock per model module (configs are unhashable; the module owns its config)."""
+    with _PASS_LOCKS_GUARD:
+        lock = _PASS_LOCKS.get(model)
+        if lock is None:
+            lock = _PASS_LOCKS[model] = threading.Lock()
+        return lock
+
+
 @contextlib.contextmanager
 def _packed_attention_on(model: Any) -> Iterator[None]:
-    """Route the model's attention through `_packed_attention` for one pass (the trainer's model is shared)."""
+    """Route the model's attention through `_packed_attention` for one pass (the trainer's model is shared).
+
+    The switch is a field of the model's config, which every thread using the model reads: two passes at once
+    on one model (two generations on two threads) interleaved their switches, so one pass restored the other's
+    setting mid-pass and transformers then looked up a mask for an implementation it has none for (a KeyError
+    seen in CI). Passes over one model therefore take turns; the batcher already packs concurrent requests into
+    one pass, so this serializes nothing it could have run at once in one pass."""
     _register()
     config = model.config
-    previous = config._attn_implementation
-    config._attn_implementation = ATTENTION
-    try:
-        yield
-    finally:
-        config._attn_implementation = previous
+    with _pass_lock(model):
+        previous = config._attn_implementation
+        config._attn_implementation = ATTENTION
+        try:
+            yield
+        finally:
+            config._attn_implementation = previous
 
 
 def causal_lm(model: Any) -> Any:

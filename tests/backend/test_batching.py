@@ -308,3 +308,29 @@ def test_a_cache_that_grows_on_the_way_answers_as_one_sized_up_front(model: Any)
 
     grown, sized = run(KVCache(reserve=8, limit=100)), run(KVCache(reserve=100, limit=100))
     assert all(torch.equal(a, b) for a, b in zip(grown, sized, strict=True))
+
+
+def test_passes_on_one_model_from_several_threads_never_mix_their_attention_switch(model: Any) -> None:
+    """Each pass switches the model's attention implementation (a config field every thread reads) and puts it
+    back. Unserialized, two threads' switches interleaved: a pass ran with the other's setting restored under it
+    (transformers then asked for a mask of an implementation it has none for: KeyError 'tunedeck_packed'), and
+    the model could be left switched for good."""
+    expected = [alone(model, p, Sampling(6)) for p in PROMPTS[:3]]
+    original = model.config._attn_implementation
+    results: dict[int, list[list[int]]] = {}
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            results[n] = [_alone(model, p, Sampling(6)) for p in PROMPTS[:3] for _ in range(3)][::3]
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    assert all(results[n] == expected for n in range(4))
+    assert model.config._attn_implementation == original
