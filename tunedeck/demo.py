@@ -130,7 +130,14 @@ def clean_up(workspace: Workspace, tuned_model: str | None, *, keep_model: bool)
     return done
 
 
-def run_demo(workspace: Workspace, dataset: Path, questions: list[str], *, keep_model: bool = False) -> DemoResult:
+def run_demo(
+    workspace: Workspace,
+    dataset: Path,
+    questions: list[str],
+    *,
+    keep_model: bool = False,
+    epochs: int | None = None,
+) -> DemoResult:
     """Split → validate → submit → train (followed live) → compare → clean up. Stops early (with what it has)
     when validation fails or the job ends without a model."""
     result = DemoResult()
@@ -147,7 +154,9 @@ def run_demo(workspace: Workspace, dataset: Path, questions: list[str], *, keep_
     workspace.publish(
         OutputLine(TASK, f"{dataset}: {split.n_train} training / {split.n_validation} validation examples")
     )
-    spec = TuningSpec(base_model=BASE_MODEL, training_file=split.train_path, suffix="helpdesk", seed=0)
+    spec = TuningSpec(
+        base_model=BASE_MODEL, training_file=split.train_path, suffix="helpdesk", seed=0, n_epochs=epochs or "auto"
+    )
     result.plan = workspace.jobs.plan(PROVIDER, spec, Path(split.train_path), Path(split.validation_path))
     workspace.publish(SubmissionPlanned(result.plan))
     if not result.plan.ok:

@@ -1,6 +1,7 @@
 """`tunedeck demo` end to end, as `make demo` runs it: a real autostarted backend, real training, real chat.
 
-A small slice of the bundled dataset keeps it near a minute; the full run is what `make demo` does.
+A small slice of the bundled dataset and two epochs keep the training short; the full run is what `make demo`
+does.
 """
 
 from __future__ import annotations
@@ -26,7 +27,19 @@ def test_demo_trains_compares_and_cleans_up(isolated_home: Path, tmp_path: Path)
     prompts.write_text("My monitor shows no signal.\n", encoding="utf-8")
 
     result = subprocess.run(
-        [sys.executable, "-m", "tunedeck", "demo", "--dataset", str(dataset), "--prompts", str(prompts)],
+        # Two epochs of the 9 examples (10 steps) instead of auto's 40: the flow is what is tested here.
+        [
+            sys.executable,
+            "-m",
+            "tunedeck",
+            "demo",
+            "--dataset",
+            str(dataset),
+            "--prompts",
+            str(prompts),
+            "--epochs",
+            "2",
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -38,7 +51,7 @@ def test_demo_trains_compares_and_cleans_up(isolated_home: Path, tmp_path: Path)
     settings = load_settings()
     store = Store.open(settings)
     [job] = store.list_jobs()
-    assert job.state.value == "succeeded" and job.fine_tuned_model
+    assert job.state.value == "succeeded" and job.fine_tuned_model and job.spec["n_epochs"] == 2
     assert f"deleted {job.fine_tuned_model}" in result.stderr
     # Everything the demo loaded was unloaded and recorded; the backend it started is gone with it.
     torn_down = {(t.endpoint_id, t.outcome.value) for t in store.list_teardowns()}

@@ -1,5 +1,6 @@
 """A full evaluation on the embedded local backend: the base model against a LoRA job tuned to sign off
-"— Zorblax", on ten questions neither saw in training, through `jobs submit --watch` and `eval run`.
+"— Zorblax", on ten questions neither saw in training, through `jobs submit --watch` and `eval run`; then
+`tunedeck advise` on the same job (one training serves both).
 
 The tuned model wins on the trained trait with p < 0.05 (exact McNemar: ≥ 6 of 10 items must flip fail→pass
 with none the other way), the report names the flipped items, and the HTML shows the job's loss curve.
@@ -11,6 +12,7 @@ two epochs at 1.5).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -49,7 +51,7 @@ def server(isolated_home: Path) -> Iterator[ServeProcess]:
         serve.stop()
 
 
-def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: Path) -> None:
+def test_tuned_beats_base_on_the_trained_trait_and_advise_weighs_it(server: ServeProcess, tmp_path: Path) -> None:
     started = time.monotonic()
     training, _validation, trait = trait_dataset()
     (tmp_path / "train.jsonl").write_bytes(jsonl(training))
@@ -64,7 +66,8 @@ def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: P
         "--learning-rate-multiplier", "3", "--seed", "1234", "--yes", "--watch", "--json",
     )  # fmt: skip
     assert code == ExitCode.OK, err + server.log()
-    tuned = json.loads(out)["fine_tuned_model"]
+    job = json.loads(out)
+    tuned = job["fine_tuned_model"]
     trained = time.monotonic()
 
     html = tmp_path / "report.html"
@@ -98,3 +101,44 @@ def test_tuned_beats_base_on_the_trained_trait(server: ServeProcess, tmp_path: P
     assert "Flipped items" in page and 'class="loss-chart" data-model="tuned"' in page
     for flip in trait_cmp["flips"]:
         assert flip["question"] in page
+
+    # The same job answers `tunedeck advise` (training once serves both: CI's time is the limit).
+    check_advice(server, tmp_path, job["id"], trait)
+
+
+def check_advice(server: ServeProcess, tmp_path: Path, job: str, trait: str) -> None:
+    """`tunedeck advise` on the embedded local backend: the base model against a profile that shows the trait
+    ("— Zorblax" sign-offs in its system prompt and five few-shot answers) and the LoRA job tuned on it, on the
+    ten held-out questions none of them saw.
+
+    Everything is local, so every request is free and the training cost nothing: the advice must say so, must not
+    name a winner between candidates the paired tests cannot separate, and the tuned model saves nothing per
+    request."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "zorb.toml").write_text(
+        f'name = "zorb"\nprovider = "local"\nmodel = "{BASE}"\n'
+        f'system = "Answer in one short sentence, then sign off with {trait}"\n'
+        '[few_shot]\ndataset = "../train.jsonl"\ncount = 5\nselection = "first"\n',
+        encoding="utf-8",
+    )
+    with contextlib.chdir(tmp_path):  # the profile is found in ./profiles
+        code, out, err = run(
+            "advise", "--data", "heldout.jsonl", "--base", BASE, "--profile", "zorb", "--job", job,
+            "--provider", "local", "--metric", "contains:Zorblax", "--max-tokens", "24", "--concurrency", "2",
+            "--html", str(tmp_path / "advice.html"), "--json",
+        )  # fmt: skip
+    assert code == ExitCode.OK, err + server.log()
+    advice = json.loads(out)
+    print("\n" + advice["paragraph"])  # the figures, for the record (-s shows them)
+    by = {c["label"]: c for c in advice["candidates"]}
+    assert all(c["cost_per_1000_usd"] == 0.0 and "no provider charge" in c["price"] for c in by.values())
+    assert by["tuned"]["training"]["usd"] == 0.0 and by["tuned"]["training"]["source"].startswith("local")
+    assert by["profile"]["prompt_tokens_per_request"] > by["tuned"]["prompt_tokens_per_request"]
+    trait_value = {label: c["quality"][0]["value"] for label, c in by.items()}
+    assert trait_value["tuned"] > trait_value["base"] and trait_value["profile"] > trait_value["base"]
+    assert "tuned" in advice["best"] and "base" not in advice["best"]
+    if "profile" in advice["best"]:  # indistinguishable: no winner between them, and nothing to save per request
+        assert ["profile", "tuned"] in advice["indistinguishable"]
+        assert advice["outcome"] == "prompting-enough" and advice["break_even"]["status"] == "never"
+        assert "beats" not in advice["recommendation"] and "saves nothing" in advice["recommendation"]
+    assert "Advice: prompt or fine-tune?" in (tmp_path / "advice.html").read_text()

@@ -18,6 +18,9 @@ def demo(
     prompts: Annotated[Path | None, typer.Option(help="Held-out questions, one per line.")] = None,
     n_prompts: Annotated[int, typer.Option("--n-prompts", min=1, help="How many held-out questions to compare.")] = 4,
     keep_model: Annotated[bool, typer.Option("--keep-model", help="Keep the tuned model; do not delete it.")] = False,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", min=1, help="Epochs to train (default: auto, about 40 steps).")
+    ] = None,
 ) -> None:
     """Validate → upload → fine-tune (LoRA, local) → compare base vs tuned → unload and delete."""
     from rich.rule import Rule
@@ -52,7 +55,7 @@ def demo(
 
     unsubscribe = ws.subscribe(render)
     try:
-        result = steps.run_demo(ws, dataset, questions, keep_model=keep_model)
+        result = steps.run_demo(ws, dataset, questions, keep_model=keep_model, epochs=epochs)
     finally:
         unsubscribe()
         while bars:
