@@ -65,8 +65,8 @@ async def test_train_watch_chat_and_unload_on_the_local_backend(server: ServePro
             table = app.screen.query_one(JobTable)
 
             def state() -> str:
-                row = table.rows_by_id.get(job.id)
-                return row.cells["state"][0] if row else ""
+                row = table.rows_by_id.get(job.id)  # known at once, its cells drawn in the next slice
+                return row.cells["state"][0] if row and row.cells else ""
 
             await settle(pilot, lambda: state() == "running", timeout=300, what="running")
             await settle(pilot, lambda: state() == "succeeded", timeout=900, what="succeeded")
